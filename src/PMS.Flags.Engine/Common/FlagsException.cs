@@ -1,0 +1,25 @@
+namespace PMS.Flags.Engine.Common;
+
+/// <summary>
+/// The one exception type the engine throws for a refusal the user can act on. ErrorId is a stable,
+/// documented identifier that scripts and tests match on; the message must never carry a secret.
+/// </summary>
+public sealed class FlagsException : Exception
+{
+    public FlagsException(string errorId, FlagsErrorKind kind, string message, object? target = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        ErrorId = errorId;
+        Kind = kind;
+        Target = target;
+    }
+
+    public string ErrorId { get; }
+
+    public FlagsErrorKind Kind { get; }
+
+    public object? Target { get; }
+
+    /// <summary>True when the failure happened after the change was made, so the caller must not report "nothing changed".</summary>
+    public bool ChangeWasMade { get; init; }
+}

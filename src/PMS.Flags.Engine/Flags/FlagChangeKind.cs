@@ -1,0 +1,8 @@
+namespace PMS.Flags.Engine.Flags;
+
+public enum FlagChangeKind
+{
+    SetPercentage,
+    TurnOn,
+    TurnOff,
+}

@@ -1,0 +1,76 @@
+namespace PMS.Flags.Engine.Ledger;
+
+/// <summary>
+/// One audit record. The first ten properties are the playbook's fields (snake_case in the ledger); the rest make the
+/// trail tamper-evident and let a rollout be folded from its own events. Sequence, PrevHash and Hash are assigned by the
+/// ledger when the event is appended.
+/// </summary>
+public sealed class AuditEvent
+{
+    public DateTimeOffset Timestamp { get; init; } = DateTimeOffset.UtcNow;
+
+    public string EventType { get; init; } = "";
+
+    public string? UserId { get; init; }
+
+    public string? FeatureFlag { get; init; }
+
+    public bool? PreviousState { get; init; }
+
+    public bool? NewState { get; init; }
+
+    public string? Environment { get; init; }
+
+    public string? Reason { get; init; }
+
+    public decimal? RolloutPercentage { get; init; }
+
+    public string? ApprovalTicket { get; init; }
+
+    public string EventId { get; init; } = Guid.NewGuid().ToString("D");
+
+    public long Sequence { get; init; }
+
+    public string? RolloutId { get; init; }
+
+    public string? Store { get; init; }
+
+    public decimal? PreviousPercentage { get; init; }
+
+    public string? Outcome { get; init; }
+
+    /// <summary>Compact JSON: metric evidence, step timings, errors. Null when there is nothing to add.</summary>
+    public string? Details { get; init; }
+
+    public string? PrevHash { get; init; }
+
+    public string? Hash { get; init; }
+
+    /// <summary>The flag under the name every other PMS.Flags object uses, so audit events pipe into flag cmdlets.</summary>
+    public string? Flag => FeatureFlag;
+
+    public AuditEvent WithChain(long sequence, string? prevHash, string hash) => new()
+    {
+        Timestamp = Timestamp,
+        EventType = EventType,
+        UserId = UserId,
+        FeatureFlag = FeatureFlag,
+        PreviousState = PreviousState,
+        NewState = NewState,
+        Environment = Environment,
+        Reason = Reason,
+        RolloutPercentage = RolloutPercentage,
+        ApprovalTicket = ApprovalTicket,
+        EventId = EventId,
+        Sequence = sequence,
+        RolloutId = RolloutId,
+        Store = Store,
+        PreviousPercentage = PreviousPercentage,
+        Outcome = Outcome,
+        Details = Details,
+        PrevHash = prevHash,
+        Hash = hash,
+    };
+
+    public override string ToString() => $"#{Sequence} {Timestamp:u} {EventType} {FeatureFlag} [{Environment}] by {UserId}";
+}

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using Newtonsoft.Json.Linq;
+using PMS.Flags.Engine.Common;
+using PMS.Flags.Engine.Flags;
+using PMS.Flags.Engine.Ledger;
+
+namespace PMS.Flags.Engine.Rollbacks;
+
+/// <summary>
+/// The playbook's emergency rollback: the flag goes off FIRST, with no read and no ledger check in front of it;
+/// then the change is recorded (or spooled) and the store is read back to verify.
+/// </summary>
+public sealed class EmergencyRollback
+{
+    public const string EventType = "emergency_rollback";
+    private readonly IFlagStore store;
+    private readonly AuditTrail audit;
+    private readonly FlagOperations operations;
+
+    public EmergencyRollback(IFlagStore store, AuditTrail audit)
+    {
+        this.store = store;
+        this.audit = audit;
+        operations = new FlagOperations(store, audit);
+    }
+
+    public async Task<RollbackResult> RunAsync(FlagMutation request, CancellationToken cancellationToken)
+    {
+        var mutation = new FlagMutation
+        {
+            Flag = request.Flag,
+            Environment = request.Environment,
+            Kind = FlagChangeKind.TurnOff,
+            Reason = request.Reason,
+            ApprovalTicket = request.ApprovalTicket,
+            User = request.User,
+            RolloutId = request.RolloutId,
+        };
+        FlagOperations.Validate(store, mutation);
+        var steps = new List<RollbackStep>();
+        var startedAt = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+
+        audit.Log.Verbose($"Emergency rollback: switching '{mutation.Flag}' off in '{mutation.Environment}' through {store.Name} before anything else.");
+        FlagChangeResult off;
+        try
+        {
+            off = await store.ApplyAsync(mutation.ToChange(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            steps.Add(new RollbackStep("FlagOff", "Failed", startedAt, clock.Elapsed, ex.Message));
+            await RecordFailureAsync(mutation, steps, ex).ConfigureAwait(false);
+            throw;
+        }
+
+        var flagOffAt = DateTimeOffset.UtcNow;
+        steps.Add(new RollbackStep("FlagOff", "Succeeded", startedAt, flagOffAt - startedAt, off.Changed ? "switched off" : "was already off"));
+
+        var auditStart = DateTimeOffset.UtcNow;
+        var toggled = await audit.RecordAsync(operations.ToggledEvent(mutation, off, new JObject { ["procedure"] = EventType }), CancellationToken.None).ConfigureAwait(false);
+        steps.Add(new RollbackStep("Audit", toggled.Spooled ? "Spooled" : "Succeeded", auditStart, DateTimeOffset.UtcNow - auditStart, toggled.Spooled ? $"spooled to {toggled.SpoolPath}" : $"ledger #{toggled.Sequence}"));
+
+        var verifyStart = DateTimeOffset.UtcNow;
+        var verified = false;
+        try
+        {
+            var now = (await store.GetFlagsAsync(mutation.Environment, mutation.Flag, cancellationToken).ConfigureAwait(false))[0];
+            verified = !now.On;
+            steps.Add(new RollbackStep("Verify", verified ? "Succeeded" : "Failed", verifyStart, DateTimeOffset.UtcNow - verifyStart, verified ? "store reports the flag off" : $"store reports the flag ON at {now.Percentage}%"));
+        }
+        catch (Exception ex) when (ex is FlagsException or IOException or HttpRequestException)
+        {
+            steps.Add(new RollbackStep("Verify", "Failed", verifyStart, DateTimeOffset.UtcNow - verifyStart, ex.Message));
+        }
+
+        var completedAt = DateTimeOffset.UtcNow;
+        var summary = new AuditEvent
+        {
+            EventType = EventType,
+            UserId = mutation.User,
+            FeatureFlag = mutation.Flag,
+            PreviousState = off.Previous?.On,
+            NewState = off.Current.On,
+            Environment = mutation.Environment,
+            Reason = mutation.Reason,
+            RolloutPercentage = off.Current.EffectivePercentage,
+            ApprovalTicket = mutation.ApprovalTicket,
+            RolloutId = mutation.RolloutId,
+            Store = store.Name,
+            PreviousPercentage = off.Previous?.EffectivePercentage,
+            Outcome = verified ? "succeeded" : "unverified",
+            Details = StepsJson(steps, startedAt, flagOffAt, completedAt).ToString(Newtonsoft.Json.Formatting.None),
+        };
+        var summaryRecord = await audit.RecordAsync(summary, CancellationToken.None).ConfigureAwait(false);
+
+        return new RollbackResult
+        {
+            Flag = mutation.Flag,
+            Environment = mutation.Environment,
+            Store = store.Name,
+            StartedAt = startedAt,
+            FlagOffAt = flagOffAt,
+            CompletedAt = completedAt,
+            Verified = verified,
+            PreviousOn = off.Previous?.On,
+            PreviousPercentage = off.Previous?.Percentage,
+            AuditSequence = summaryRecord.Sequence,
+            AuditSpooled = toggled.Spooled || summaryRecord.Spooled,
+            Steps = steps,
+        };
+    }
+
+    private async Task RecordFailureAsync(FlagMutation mutation, List<RollbackStep> steps, Exception failure)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var details = StepsJson(steps, steps[0].StartedAt, null, now);
+        details["error"] = failure.Message;
+        try
+        {
+            await audit.RecordAsync(
+                new AuditEvent
+                {
+                    EventType = EventType,
+                    UserId = mutation.User,
+                    FeatureFlag = mutation.Flag,
+                    Environment = mutation.Environment,
+                    Reason = mutation.Reason,
+                    ApprovalTicket = mutation.ApprovalTicket,
+                    RolloutId = mutation.RolloutId,
+                    Store = store.Name,
+                    Outcome = "failed",
+                    Details = details.ToString(Newtonsoft.Json.Formatting.None),
+                },
+                CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (FlagsException recordFailure)
+        {
+            audit.Log.Warning($"The failed rollback could not be recorded either: {recordFailure.Message}");
+        }
+    }
+
+    private static JObject StepsJson(IEnumerable<RollbackStep> steps, DateTimeOffset startedAt, DateTimeOffset? flagOffAt, DateTimeOffset completedAt) => new()
+    {
+        ["started_at"] = startedAt.UtcDateTime.ToString("O"),
+        ["flag_off_at"] = flagOffAt?.UtcDateTime.ToString("O"),
+        ["completed_at"] = completedAt.UtcDateTime.ToString("O"),
+        ["time_to_flag_off_ms"] = flagOffAt is null ? null : (long)(flagOffAt.Value - startedAt).TotalMilliseconds,
+        ["steps"] = new JArray(steps.Select(s => new JObject
+        {
+            ["name"] = s.Name,
+            ["status"] = s.Status,
+            ["duration_ms"] = (long)s.Duration.TotalMilliseconds,
+            ["message"] = s.Message,
+        })),
+    };
+}

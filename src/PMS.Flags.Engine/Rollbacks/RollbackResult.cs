@@ -1,0 +1,40 @@
+namespace PMS.Flags.Engine.Rollbacks;
+
+/// <summary>What an emergency rollback did and how fast: the playbook's budget is five minutes to a verified flag-off.</summary>
+public sealed class RollbackResult
+{
+    public static readonly TimeSpan Sla = TimeSpan.FromMinutes(5);
+
+    public required string Flag { get; init; }
+
+    public required string Environment { get; init; }
+
+    public required string Store { get; init; }
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? FlagOffAt { get; init; }
+
+    public DateTimeOffset CompletedAt { get; init; }
+
+    /// <summary>From the start of the command to its last step.</summary>
+    public TimeSpan Duration => CompletedAt - StartedAt;
+
+    public TimeSpan? TimeToFlagOff => FlagOffAt - StartedAt;
+
+    public bool Verified { get; init; }
+
+    public bool WithinSla => FlagOffAt is not null && Verified && Duration <= Sla;
+
+    public bool? PreviousOn { get; init; }
+
+    public decimal? PreviousPercentage { get; init; }
+
+    public long? AuditSequence { get; init; }
+
+    public bool AuditSpooled { get; init; }
+
+    public required IReadOnlyList<RollbackStep> Steps { get; init; }
+
+    public override string ToString() => $"{Flag} [{Environment}] off in {TimeToFlagOff?.TotalMilliseconds:0} ms, verified {Verified}, within SLA {WithinSla}";
+}
