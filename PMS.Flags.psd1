@@ -1,0 +1,33 @@
+@{
+    RootModule           = 'PMS.Flags.Cmdlets.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '6c0f4f53-0f3a-4c55-9a55-3e8f0b5b7d21'
+    Author               = 'PMS DevOps'
+    CompanyName          = 'PMS'
+    Copyright            = '(c) PMS. All rights reserved.'
+    Description          = 'Feature-flag rollouts, rollbacks and a hash-chained audit trail for the Practice Management System: the feature-flag migration playbook as commands.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('PMS.Flags.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Connect-FlagStore'
+        'Connect-FlagLedger'
+        'Get-Flag'
+        'Set-FlagPercentage'
+        'Enable-Flag'
+        'Disable-Flag'
+        'Invoke-EmergencyRollback'
+        'Get-FlagAudit'
+        'Test-FlagAuditChain'
+        'Export-FlagAudit'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('FeatureFlags', 'Rollout', 'Audit', 'HIPAA', 'LaunchDarkly')
+            ProjectUri = 'https://example.invalid/pms/pms-flags'
+        }
+    }
+}

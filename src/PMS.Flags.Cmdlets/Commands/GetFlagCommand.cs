@@ -1,0 +1,44 @@
+using System.Management.Automation;
+using PMS.Flags.Cmdlets.Completers;
+using PMS.Flags.Cmdlets.Infrastructure;
+using PMS.Flags.Engine.Common;
+using PMS.Flags.Engine.Flags;
+
+namespace PMS.Flags.Cmdlets.Commands;
+
+[Cmdlet(VerbsCommon.Get, "Flag")]
+[OutputType(typeof(FlagState))]
+public sealed class GetFlagCommand : FlagCmdletBase
+{
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Key")]
+    [ArgumentCompleter(typeof(FlagKeyCompleter))]
+    [SupportsWildcards]
+    public string? Flag { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(EnvironmentCompleter))]
+    public string? Environment { get; set; }
+
+    [Parameter]
+    public IFlagStore? Store { get; set; }
+
+    protected override void ProcessFlagRecord()
+    {
+        var store = ResolveStore(Store);
+        var environments = !string.IsNullOrWhiteSpace(Environment) ? new[] { Environment! }
+            : store.DefaultEnvironment is { } defaultEnvironment ? new[] { defaultEnvironment }
+            : Run((_, ct) => store.GetEnvironmentsAsync(ct)).ToArray();
+        var exact = Flag is not null && !WildcardPattern.ContainsWildcardCharacters(Flag);
+        var pattern = Flag is null || exact ? null : new WildcardPattern(Flag, WildcardOptions.IgnoreCase);
+        foreach (var environment in environments)
+        {
+            WriteVerbose($"Reading {(exact ? $"'{Flag}'" : "flags")} in '{environment}' from {store.Name}.");
+            var flags = Run((_, ct) => store.GetFlagsAsync(environment, exact ? Flag : null, ct));
+            foreach (var flag in flags.Where(f => pattern is null || pattern.IsMatch(f.Flag)))
+            {
+                WriteObject(flag);
+            }
+        }
+    }
+}

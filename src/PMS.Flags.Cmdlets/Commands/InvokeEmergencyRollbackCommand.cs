@@ -1,0 +1,42 @@
+using System.Management.Automation;
+using PMS.Flags.Cmdlets.Infrastructure;
+using PMS.Flags.Engine.Flags;
+using PMS.Flags.Engine.Rollbacks;
+
+namespace PMS.Flags.Cmdlets.Commands;
+
+[Cmdlet(VerbsLifecycle.Invoke, "EmergencyRollback", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(RollbackResult))]
+public sealed class InvokeEmergencyRollbackCommand : FlagChangeCommandBase
+{
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessFlagRecord()
+    {
+        var store = ResolveStore(Store);
+        var mutation = BuildMutation(store, FlagChangeKind.TurnOff);
+        FlagOperations.Validate(store, mutation);
+        var target = $"{mutation.Flag} in {mutation.Environment} ({store.Name})";
+        var ledger = ResolveLedger(Ledger);
+        if (WhatIfRequested)
+        {
+            var preview = Run((log, ct) => new FlagOperations(store, AuditTrailFor(ledger, log.Engine)).PreviewAsync(mutation, ct));
+            ShouldProcess(target, $"Emergency rollback: switch the flag off (now {(preview.Previous?.On == true ? "on" : "off")}), record it, verify it");
+            return;
+        }
+
+        if (!Force && !ShouldProcess(target, "Emergency rollback: switch the flag off, record it, verify it"))
+        {
+            return;
+        }
+
+        var result = Run((log, ct) => new EmergencyRollback(store, AuditTrailFor(ledger, log.Engine)).RunAsync(mutation, ct));
+        if (!result.Verified)
+        {
+            WriteWarning($"The flag was switched off but verification failed: {result.Steps.Last().Message}");
+        }
+
+        WriteObject(result);
+    }
+}

@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using PMS.Flags.Engine.Common;
+using PMS.Flags.Engine.Flags;
+using PMS.Flags.Engine.Ledger;
+
+namespace PMS.Flags.Cmdlets.Infrastructure;
+
+/// <summary>
+/// Plumbing every PMS.Flags cmdlet shares: resolving the store and ledger, cancelling on Ctrl+C, running engine work
+/// while pumping its narration onto the pipeline thread, and turning engine refusals into ErrorRecords with stable ids.
+/// </summary>
+public abstract class FlagCmdletBase : PSCmdlet
+{
+    private readonly CancellationTokenSource cancellation = new();
+
+    protected CancellationToken CancellationToken => cancellation.Token;
+
+    protected override void StopProcessing() => cancellation.Cancel();
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            ProcessFlagRecord();
+        }
+        catch (FlagsException ex) when (ex.Kind == FlagsErrorKind.ObjectNotFound)
+        {
+            // One piped item that does not exist should not stop the rest of the pipeline.
+            WriteError(ToErrorRecord(ex));
+        }
+        catch (FlagsException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            EndFlagProcessing();
+        }
+        catch (FlagsException ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+        }
+    }
+
+    protected abstract void ProcessFlagRecord();
+
+    protected virtual void EndFlagProcessing()
+    {
+    }
+
+    /// <summary>Runs engine work off the pipeline thread and pumps its verbose, warning and progress output until it ends.</summary>
+    private protected T Run<T>(Func<PipelineLog, CancellationToken, Task<T>> work)
+    {
+        using var queue = new BlockingCollection<Action>();
+        var log = new PipelineLog(queue, this);
+        var task = Task.Run(() => work(log, CancellationToken), CancellationToken);
+        task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
+        foreach (var action in queue.GetConsumingEnumerable())
+        {
+            action();
+        }
+
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    protected IFlagStore ResolveStore(IFlagStore? explicitStore)
+    {
+        if (explicitStore is not null)
+        {
+            return explicitStore;
+        }
+
+        if (FlagSession.Current.Store is { } connected)
+        {
+            return connected;
+        }
+
+        var conventional = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path.Combine("apps", "backend", "config", "feature_flags.json"));
+        if (File.Exists(conventional))
+        {
+            WriteVerbose($"No store connected; using the repository's flag document '{conventional}'.");
+            var store = new LocalFileFlagStore(conventional);
+            FlagSession.Current.Store = store;
+            return store;
+        }
+
+        throw new FlagsException("NoFlagStore", FlagsErrorKind.ResourceUnavailable, "No flag store is connected. Run Connect-FlagStore -Path <feature_flags.json> (or -LaunchDarkly) first, or pass -Store.");
+    }
+
+    protected ILedger ResolveLedger(ILedger? explicitLedger)
+    {
+        if (explicitLedger is not null)
+        {
+            return explicitLedger;
+        }
+
+        if (FlagSession.Current.Ledger is { } connected)
+        {
+            return connected;
+        }
+
+        var path = StatePaths.DefaultLedger();
+        WriteVerbose($"No ledger connected; using the default ledger '{path}' (set PMS_FLAGS_LEDGER or run Connect-FlagLedger to choose another).");
+        return new JsonlLedger(path);
+    }
+
+    protected static AuditTrail AuditTrailFor(ILedger ledger, IOperationLog log) => new(ledger, new AuditSpool(StatePaths.SpoolDirectory()), log);
+
+    protected string ResolveEnvironment(string? environment, IFlagStore store)
+        => !string.IsNullOrWhiteSpace(environment) ? environment!
+            : store.DefaultEnvironment ?? throw new FlagsException("EnvironmentRequired", FlagsErrorKind.InvalidArgument, "No environment given: pass -Environment, or connect the store with -Environment to set a default.");
+
+    protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    protected bool WhatIfRequested
+        => (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) && whatIf is SwitchParameter { IsPresent: true })
+           || (!MyInvocation.BoundParameters.ContainsKey("WhatIf") && SessionState.PSVariable.GetValue("WhatIfPreference") is SwitchParameter { IsPresent: true } or true);
+
+    protected ErrorRecord ToErrorRecord(FlagsException ex) => new(ex, ex.ErrorId, Category(ex.Kind), ex.Target);
+
+    private static ErrorCategory Category(FlagsErrorKind kind) => kind switch
+    {
+        FlagsErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        FlagsErrorKind.InvalidData => ErrorCategory.InvalidData,
+        FlagsErrorKind.ObjectNotFound => ErrorCategory.ObjectNotFound,
+        FlagsErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        FlagsErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+        FlagsErrorKind.OperationTimeout => ErrorCategory.OperationTimeout,
+        FlagsErrorKind.ConnectionError => ErrorCategory.ConnectionError,
+        FlagsErrorKind.AuthenticationError => ErrorCategory.AuthenticationError,
+        FlagsErrorKind.LimitsExceeded => ErrorCategory.LimitsExceeded,
+        FlagsErrorKind.WriteError => ErrorCategory.WriteError,
+        _ => ErrorCategory.InvalidOperation,
+    };
+}

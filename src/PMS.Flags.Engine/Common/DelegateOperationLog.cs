@@ -1,0 +1,26 @@
+namespace PMS.Flags.Engine.Common;
+
+/// <summary>
+/// An IOperationLog over three callbacks. The cmdlet assembly uses it instead of implementing the interface itself:
+/// a cmdlet-assembly type that implements an engine interface would make PowerShell load the engine while it scans
+/// the assembly, before the module initializer has set up the private load context.
+/// </summary>
+public sealed class DelegateOperationLog : IOperationLog
+{
+    private readonly Action<string> verbose;
+    private readonly Action<string> warning;
+    private readonly Action<string> debug;
+
+    public DelegateOperationLog(Action<string> verbose, Action<string> warning, Action<string> debug)
+    {
+        this.verbose = verbose;
+        this.warning = warning;
+        this.debug = debug;
+    }
+
+    public void Verbose(string message) => verbose(message);
+
+    public void Warning(string message) => warning(message);
+
+    public void Debug(string message) => debug(message);
+}

@@ -1,0 +1,7 @@
+namespace PMS.Flags.Engine.Ledger;
+
+public enum AuditExportFormat
+{
+    Json,
+    Csv,
+}

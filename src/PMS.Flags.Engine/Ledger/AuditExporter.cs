@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Text;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using PMS.Flags.Engine.Common;
+
+namespace PMS.Flags.Engine.Ledger;
+
+/// <summary>
+/// Writes audit events for auditors with the ledger's own snake_case field names (including the hash chain fields,
+/// so an export can be re-verified), atomically, so a half-written export never looks complete.
+/// </summary>
+public static class AuditExporter
+{
+    public static void Write(IReadOnlyCollection<AuditEvent> events, AuditExportFormat format, string path)
+    {
+        var text = format == AuditExportFormat.Json ? ToJson(events) : ToCsv(events);
+        var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            File.WriteAllText(temporary, text, new UTF8Encoding(false));
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+
+            throw new FlagsException("ExportUnwritable", FlagsErrorKind.WriteError, $"Could not write '{path}': {ex.Message}", path, ex);
+        }
+    }
+
+    public static string ToJson(IEnumerable<AuditEvent> events)
+        => new JArray(events.Select(e => AuditEventCodec.ToJObject(e, includeHash: true))).ToString(Formatting.Indented) + "\n";
+
+    public static string ToCsv(IEnumerable<AuditEvent> events)
+    {
+        var builder = new StringBuilder();
+        string[]? header = null;
+        foreach (var e in events)
+        {
+            var o = AuditEventCodec.ToJObject(e, includeHash: true);
+            if (header is null)
+            {
+                header = o.Properties().Select(p => p.Name).ToArray();
+                builder.AppendLine(string.Join(",", header));
+            }
+
+            builder.AppendLine(string.Join(",", header.Select(name => Cell(o[name]))));
+        }
+
+        if (header is null)
+        {
+            builder.AppendLine(string.Join(",", AuditEventCodec.ToJObject(new AuditEvent(), includeHash: true).Properties().Select(p => p.Name)));
+        }
+
+        return builder.ToString();
+    }
+
+    private static string Cell(JToken? token)
+    {
+        var text = token switch
+        {
+            null or { Type: JTokenType.Null } => "",
+            JValue { Type: JTokenType.Boolean } b => (bool)b! ? "true" : "false",
+            JValue v => Convert.ToString(v.Value, CultureInfo.InvariantCulture) ?? "",
+            _ => token.ToString(Formatting.None),
+        };
+
+        // RFC 4180 quoting; values are kept exactly as recorded, because an audit export must not rewrite evidence.
+        return text.IndexOfAny(new[] { ',', '"', '\n', '\r' }) >= 0
+            ? "\"" + text.Replace("\"", "\"\"") + "\""
+            : text;
+    }
+}
