@@ -118,10 +118,11 @@ public static class AuditEventCodec
     }
 
     /// <summary>
-    /// Fast path for a line exactly as the writer produced it: the hash over its own prefix, no JSON parse.
-    /// Returns null when the line does not end in the writer's hash suffix.
+    /// Fast path for a line exactly as the writer produced it: checks the hash over the line's own prefix without a
+    /// JSON parse. Returns the stored hash when the line is in writer form and its hash holds; null otherwise
+    /// (the caller then falls back to parsing and re-canonicalizing).
     /// </summary>
-    public static (string ComputedHash, string StoredHash)? HashFromWriterBytes(string line)
+    public static string? VerifiedHashFromWriterBytes(string line)
     {
         const int hexLength = 64;
         var suffixLength = HashSuffixStart.Length + hexLength + 2;
@@ -130,16 +131,39 @@ public static class AuditEventCodec
             return null;
         }
 
-        var stored = line.Substring(line.Length - hexLength - 2, hexLength);
+        var storedHex = line.AsSpan(line.Length - hexLength - 2, hexLength);
         var canonicalLength = line.Length - suffixLength;
         var maxBytes = Encoding.UTF8.GetMaxByteCount(canonicalLength + 1);
-        var buffer = maxBytes <= 4096 ? stackalloc byte[maxBytes] : new byte[maxBytes];
+        var buffer = maxBytes <= 8192 ? stackalloc byte[maxBytes] : new byte[maxBytes];
         var written = Encoding.UTF8.GetBytes(line.AsSpan(0, canonicalLength), buffer);
         buffer[written++] = (byte)'}';
         Span<byte> digest = stackalloc byte[32];
         SHA256.HashData(buffer[..written], digest);
-        return (Convert.ToHexString(digest).ToLowerInvariant(), stored);
+        return HexEquals(digest, storedHex) ? storedHex.ToString() : null;
     }
+
+    private static bool HexEquals(ReadOnlySpan<byte> digest, ReadOnlySpan<char> hex)
+    {
+        for (var i = 0; i < digest.Length; i++)
+        {
+            var high = HexValue(hex[2 * i]);
+            var low = HexValue(hex[(2 * i) + 1]);
+            if (high < 0 || low < 0 || ((high << 4) | low) != digest[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static int HexValue(char c) => c switch
+    {
+        >= '0' and <= '9' => c - '0',
+        >= 'a' and <= 'f' => c - 'a' + 10,
+        >= 'A' and <= 'F' => c - 'A' + 10,
+        _ => -1,
+    };
 
     public static string Sha256Hex(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant();
 

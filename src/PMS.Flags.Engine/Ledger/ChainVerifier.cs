@@ -35,6 +35,13 @@ public static class ChainVerifier
     {
         try
         {
+            // Almost every line is exactly as the writer produced it: verify its bytes and read the two link fields
+            // without a JSON parse. Anything else (reformatted, edited) takes the full parse below.
+            if (AuditEventCodec.VerifiedHashFromWriterBytes(line) is { } verifiedHash && TryReadCanonicalLinks(line, out var canonicalSequence, out var canonicalPrevHash))
+            {
+                return new ChainLink(lineNumber, canonicalSequence, canonicalPrevHash, verifiedHash, true, null);
+            }
+
             long? sequence = null;
             string? prevHash = null;
             string? storedHash = null;
@@ -67,16 +74,64 @@ public static class ChainVerifier
                 }
             }
 
-            var fast = AuditEventCodec.HashFromWriterBytes(line);
-            var valid = storedHash is not null &&
-                ((fast is { } f && f.ComputedHash == f.StoredHash && f.StoredHash == storedHash)
-                 || AuditEventCodec.CanonicalHashOfLine(line) == storedHash);
+            var valid = storedHash is not null && AuditEventCodec.CanonicalHashOfLine(line) == storedHash;
             return new ChainLink(lineNumber, sequence, prevHash, storedHash, valid, null);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidCastException or OverflowException)
         {
             return new ChainLink(lineNumber, null, null, null, false, ex.Message);
         }
+    }
+
+    /// <summary>
+    /// In the canonical form keys are sorted, and every top-level key after "prev_hash" and "sequence" holds a scalar,
+    /// so the LAST occurrence of each key is the top-level one (a string cannot contain an unescaped quote, and only
+    /// "details", which sorts earlier, can nest objects with arbitrary keys).
+    /// </summary>
+    private static bool TryReadCanonicalLinks(string line, out long sequence, out string? prevHash)
+    {
+        sequence = 0;
+        prevHash = null;
+        const string sequenceKey = ",\"sequence\":";
+        const string prevHashKey = ",\"prev_hash\":";
+        var sequenceAt = line.LastIndexOf(sequenceKey, StringComparison.Ordinal);
+        var prevHashAt = line.LastIndexOf(prevHashKey, StringComparison.Ordinal);
+        if (sequenceAt < 0 || prevHashAt < 0)
+        {
+            return false;
+        }
+
+        var numberStart = sequenceAt + sequenceKey.Length;
+        var numberEnd = numberStart;
+        while (numberEnd < line.Length && char.IsAsciiDigit(line[numberEnd]))
+        {
+            numberEnd++;
+        }
+
+        if (numberEnd == numberStart || !long.TryParse(line.AsSpan(numberStart, numberEnd - numberStart), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out sequence))
+        {
+            return false;
+        }
+
+        var valueStart = prevHashAt + prevHashKey.Length;
+        if (string.CompareOrdinal(line, valueStart, "null", 0, 4) == 0)
+        {
+            return true;
+        }
+
+        if (line[valueStart] != '"')
+        {
+            return false;
+        }
+
+        var valueEnd = line.IndexOf('"', valueStart + 1);
+        if (valueEnd < 0)
+        {
+            return false;
+        }
+
+        prevHash = line.Substring(valueStart + 1, valueEnd - valueStart - 1);
+        return true;
     }
 
     private static ChainLink[] ReadBatch(List<string> batch, long firstLine, CancellationToken cancellationToken)
