@@ -41,7 +41,19 @@ public sealed class AuditSpool
         var flushed = 0;
         foreach (var path in Pending(ledger))
         {
-            var draft = AuditEventCodec.ParseLine(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false));
+            AuditEvent draft;
+            try
+            {
+                draft = AuditEventCodec.ParseLine(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception ex) when (ex is Newtonsoft.Json.JsonException or FormatException or InvalidCastException)
+            {
+                // Keep the unreadable file for a human; it must neither block later events nor be silently dropped.
+                File.Move(path, path + ".unreadable", overwrite: true);
+                log.Warning($"Spooled audit file '{path}' is unreadable ({ex.Message}); kept as '{path}.unreadable' for manual recovery.");
+                continue;
+            }
+
             var stored = await ledger.AppendAsync(draft, null, cancellationToken).ConfigureAwait(false);
             File.Delete(path);
             flushed++;
