@@ -204,4 +204,21 @@ public sealed class ChainVerificationTests : IDisposable
         Assert.Equal("LedgerHeadMoved", ex.ErrorId);
         Assert.Single(Events.Lines(ledger.Path));
     }
+
+    [Fact]
+    public async Task Append_refuses_a_torn_tail_and_the_audit_trail_spools_instead()
+    {
+        var (ledger, lines) = await Chain();
+        var torn = string.Concat(lines.Select(l => l + "\n")) + lines[^1][..20];
+        File.WriteAllText(ledger.Path, torn);
+
+        var ex = await Assert.ThrowsAsync<FlagsException>(() => ledger.AppendAsync(Events.Toggled(51), null, CancellationToken.None));
+        var trail = new AuditTrail(ledger, new AuditSpool(temp.Combine("spool")), NullOperationLog.Instance);
+        var record = await trail.RecordAsync(Events.Toggled(52), CancellationToken.None);
+
+        Assert.Equal("LedgerTornTail", ex.ErrorId);
+        Assert.Equal(torn, File.ReadAllText(ledger.Path));
+        Assert.True(record.Spooled);
+        Assert.True(File.Exists(record.SpoolPath));
+    }
 }

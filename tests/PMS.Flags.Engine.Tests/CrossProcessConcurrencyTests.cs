@@ -105,4 +105,49 @@ public sealed class CrossProcessConcurrencyTests : IDisposable
         Assert.Equal(events[^1].Hash, verification.HeadHash);
         Assert.Equal(2 * perWriter, await ledger.GetHeadSequenceAsync(CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Two_threads_in_one_process_lose_no_update_either()
+    {
+        var names = Enumerable.Range(0, 20).SelectMany(i => new[] { $"x_{i}", $"y_{i}" }).ToArray();
+        var path = temp.WriteText("feature_flags.json", "{\"production\": {" + string.Join(", ", names.Select(n => $"\"{n}\": false")) + "}}");
+
+        async Task Write(string prefix)
+        {
+            var store = new LocalFileFlagStore(path);
+            for (var i = 0; i < 20; i++)
+            {
+                await Task.Yield();
+                await store.ApplyAsync(new FlagChange(prefix + i, "production", FlagChangeKind.SetPercentage, PercentageFor(i)), CancellationToken.None);
+            }
+        }
+
+        await Task.WhenAll(Task.Run(() => Write("x_")), Task.Run(() => Write("y_")));
+
+        var production = (JObject)JObject.Parse(File.ReadAllText(path))["production"]!;
+        Assert.Equal(names, production.Properties().Select(p => p.Name));
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(PercentageFor(i), production[$"x_{i}"]!["rollout_percentage"]!.Value<decimal>());
+            Assert.Equal(PercentageFor(i), production[$"y_{i}"]!["rollout_percentage"]!.Value<decimal>());
+        }
+    }
+
+    [Fact]
+    public async Task A_writer_that_cannot_get_the_lock_gives_up_with_LockTimeout_and_changes_nothing()
+    {
+        var path = temp.WriteText("feature_flags.json", Documents.Seed);
+        var before = File.ReadAllBytes(path);
+        var store = new LocalFileFlagStore(path, lockTimeout: TimeSpan.FromMilliseconds(200));
+
+        using (PMS.Flags.Engine.Common.ExclusiveFileLock.Acquire(temp.Combine(".feature_flags.json.lock"), TimeSpan.FromSeconds(5), CancellationToken.None))
+        {
+            var ex = await Assert.ThrowsAsync<PMS.Flags.Engine.Common.FlagsException>(() => store.ApplyAsync(Documents.Off("zeta", "production"), CancellationToken.None));
+            Assert.Equal("LockTimeout", ex.ErrorId);
+        }
+
+        Assert.Equal(before, File.ReadAllBytes(path));
+        var after = await store.ApplyAsync(Documents.Off("zeta", "production"), CancellationToken.None);
+        Assert.True(after.Changed);
+    }
 }
