@@ -221,4 +221,36 @@ public sealed class ChainVerificationTests : IDisposable
         Assert.True(record.Spooled);
         Assert.True(File.Exists(record.SpoolPath));
     }
+
+    [Fact]
+    public async Task Blank_lines_are_ignored_by_append_as_they_are_by_verify()
+    {
+        var (ledger, lines) = await Chain();
+        File.AppendAllText(ledger.Path, "\n\n");
+        Assert.True(ledger.Verify(CancellationToken.None).Valid);
+
+        var appended = await ledger.AppendAsync(Events.Toggled(51), Count, CancellationToken.None);
+
+        Assert.Equal(Count + 1, appended.Sequence);
+        Assert.Equal((string)JObject.Parse(lines[^1])["hash"]!, appended.PrevHash);
+        var verification = ledger.Verify(CancellationToken.None);
+        Assert.True(verification.Valid, verification.Message);
+        Assert.Equal(Count + 1, verification.Count);
+    }
+
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\n\n\n")]
+    public async Task A_ledger_of_blank_lines_is_empty(string content)
+    {
+        var ledger = new JsonlLedger(temp.Combine("blank.jsonl"));
+        File.WriteAllText(ledger.Path, content);
+
+        Assert.Equal(0, await ledger.GetHeadSequenceAsync(CancellationToken.None));
+        var first = await ledger.AppendAsync(Events.Toggled(1), 0, CancellationToken.None);
+
+        Assert.Equal(1, first.Sequence);
+        Assert.Null(first.PrevHash);
+        Assert.True(ledger.Verify(CancellationToken.None).Valid);
+    }
 }
