@@ -13,6 +13,7 @@ namespace PMS.Flags.Engine.Flags;
 public sealed class LocalFileFlagStore : IFlagStore
 {
     private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private static readonly JsonLoadSettings StrictLoad = new() { DuplicatePropertyNameHandling = DuplicatePropertyNameHandling.Error, CommentHandling = CommentHandling.Ignore };
     private readonly TimeSpan lockTimeout;
 
     public LocalFileFlagStore(string path, string? defaultEnvironment = null, IEnumerable<string>? protectedEnvironments = null, TimeSpan? lockTimeout = null)
@@ -97,14 +98,15 @@ public sealed class LocalFileFlagStore : IFlagStore
         var (oldOn, oldPercentage) = LocalFlagValue.Read(change.Flag, change.Environment, oldValue);
 
         var newValueText = oldValue.Type == JTokenType.Object
-            ? EditObject(oldValueText, change)
+            ? EditObjectOrMalformed(oldValueText, change)
             : BooleanTarget(change, oldOn);
         var newText = string.Concat(text.AsSpan(0, flagMember.ValueStart), newValueText, text.AsSpan(flagMember.ValueEnd));
         var (newOn, newPercentage) = LocalFlagValue.Read(change.Flag, change.Environment, JToken.Parse(newValueText));
         var now = DateTimeOffset.UtcNow;
         var previous = new FlagState(change.Flag, change.Environment, oldOn, oldPercentage, Name, lastModified: new DateTimeOffset(File.GetLastWriteTimeUtc(Path), TimeSpan.Zero), servedBy: "document");
         var current = new FlagState(change.Flag, change.Environment, newOn, newPercentage, Name, lastModified: now, servedBy: "document");
-        return (new FlagChangeResult(previous, current, newValueText != oldValueText), newText);
+        // Compare meaning, not spelling: "25.0" in the file is already 25%, and its spelling is kept.
+        return (new FlagChangeResult(previous, current, newOn != oldOn || newPercentage != oldPercentage), newText);
     }
 
     private static string BooleanTarget(FlagChange change, bool currentlyOn) => change.Kind switch
@@ -114,6 +116,18 @@ public sealed class LocalFileFlagStore : IFlagStore
         _ when change.Percentage == 100m => "true",
         _ => $"{{ \"{LocalFlagValue.EnabledKey}\": true, \"{LocalFlagValue.PercentageKey}\": {FlagPercentage.Format(change.Percentage!.Value)} }}",
     };
+
+    private string EditObjectOrMalformed(string objectText, FlagChange change)
+    {
+        try
+        {
+            return EditObject(objectText, change);
+        }
+        catch (Exception ex) when (ex is FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            throw Malformed($"flag '{change.Flag}' in '{change.Environment}' is not a plain JSON object ({ex.Message})", ex);
+        }
+    }
 
     private static string EditObject(string objectText, FlagChange change)
     {
@@ -142,7 +156,8 @@ public sealed class LocalFileFlagStore : IFlagStore
         var text = ReadText();
         try
         {
-            var root = JToken.Parse(text, new JsonLoadSettings { DuplicatePropertyNameHandling = DuplicatePropertyNameHandling.Error, CommentHandling = CommentHandling.Ignore });
+            // A byte-order mark is kept in the text (it is part of the bytes a write must not change) but is not JSON.
+            var root = JToken.Parse(text.TrimStart('\uFEFF'), StrictLoad);
             if (root is not JObject rootObject)
             {
                 throw Malformed("the top level is not an object of environments");
@@ -183,8 +198,10 @@ public sealed class LocalFileFlagStore : IFlagStore
     {
         try
         {
+            // Parse the whole document as reads do, duplicate keys included: a document the store would refuse to read
+            // (which of two "staging" objects is meant?) must not be written either.
             using var reader = new JsonTextReader(new StringReader(text.TrimStart('\uFEFF')));
-            if (!reader.Read() || reader.TokenType != JsonToken.StartObject)
+            if (JToken.ReadFrom(reader, StrictLoad) is not JObject)
             {
                 throw Malformed("the top level is not an object of environments");
             }

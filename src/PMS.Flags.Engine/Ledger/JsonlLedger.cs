@@ -160,10 +160,22 @@ public sealed class JsonlLedger : ILedger
                 throw new FlagsException("LedgerTornTail", FlagsErrorKind.InvalidData, $"The ledger '{Path}' ends in an incomplete line (an interrupted write); run Test-FlagAuditChain and repair it before appending.", Path);
             }
 
-            var start = Array.LastIndexOf(buffer, (byte)'\n', buffer.Length - 2);
+            // Blank lines are skipped, as ReadLines (and so Verify) skips them: the head is the last non-empty line.
+            var end = buffer.Length - 1;
+            while (end > 0 && buffer[end - 1] == (byte)'\n')
+            {
+                end--;
+            }
+
+            var start = end == 0 ? -1 : Array.LastIndexOf(buffer, (byte)'\n', end - 1);
             if (start >= 0 || window == length)
             {
-                var lineText = Utf8NoBom.GetString(buffer, start + 1, buffer.Length - start - 2);
+                if (end == 0)
+                {
+                    return (0, null);
+                }
+
+                var lineText = Utf8NoBom.GetString(buffer, start + 1, end - start - 1);
                 var link = ChainVerifier.ReadLink(lineText, 0);
                 if (link.Sequence is not { } sequence || link.Hash is null)
                 {
