@@ -10,6 +10,9 @@ namespace PMS.Flags.Engine.Ledger;
 /// </summary>
 public sealed class AuditSpool
 {
+    // Orders events spooled by this process within one clock tick; file names sort by timestamp, then this counter.
+    private static long spoolCounter;
+
     public AuditSpool(string directory) => Directory = System.IO.Path.GetFullPath(directory);
 
     public string Directory { get; }
@@ -17,7 +20,7 @@ public sealed class AuditSpool
     public string Spool(ILedger ledger, AuditEvent draft)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var name = $"{KeyOf(ledger)}-{draft.Timestamp.UtcTicks:D20}-{Guid.NewGuid():N}.json";
+        var name = $"{KeyOf(ledger)}-{draft.Timestamp.UtcTicks:D20}-{Interlocked.Increment(ref spoolCounter):D12}-{Guid.NewGuid():N}.json";
         var path = System.IO.Path.Combine(Directory, name);
         var temporary = path + ".tmp";
         using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
