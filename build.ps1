@@ -121,7 +121,8 @@ function Invoke-Test {
     $pesterExit = $LASTEXITCODE
     if (Test-Path $summary) {
         $pester = Get-Content -Raw $summary | ConvertFrom-Json
-        $passed += $pester.Passed; $failed += $pester.Failed
+        $passed += [int]$pester.Passed; $failed += [int]$pester.Failed
+        if ($pesterExit -and -not $pester.Failed) { $failed += 1; Write-Host "Pester exited with $pesterExit without a failed test: counted as one failure." }
     }
     else {
         $failed += 1; Write-Host "Pester produced no summary (exit $pesterExit): counted as one failure."

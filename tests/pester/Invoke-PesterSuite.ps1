@@ -23,6 +23,11 @@ $config.TestResult.OutputFormat = 'NUnitXml'
 $config.TestResult.OutputPath = Join-Path (Split-Path $SummaryPath) 'pester.xml'
 if ($Tag) { $config.Filter.Tag = $Tag -split ',' }
 $result = Invoke-Pester -Configuration $config
+if (-not $result) {
+    # Pester reports some failures (no test files, a broken configuration) as an error record and no result.
+    [ordered]@{ Passed = 0; Failed = 1; Skipped = 0; NotRun = 0 } | ConvertTo-Json | Set-Content -Path $SummaryPath
+    exit 1
+}
 
 # A container that fails to load hides its tests; count each as a failure so it can never pass silently.
 $failed = $result.FailedCount + $result.FailedContainersCount + $result.FailedBlocksCount
