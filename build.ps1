@@ -113,6 +113,10 @@ function Invoke-Test {
         if (-not $anyCounts -and -not $xunitExit) { $failed += 1; Write-Host 'xunit produced no results: counted as one failure.' }
     }
 
+    Write-Host '== Test servers (stand-ins for LaunchDarkly and the PMS backend)'
+    Invoke-Native { dotnet build (Join-Path $Root 'tests/PMS.Flags.TestServers/PMS.Flags.TestServers.csproj') -c Release -v q --nologo }
+    $env:PMS_FLAGS_TESTSERVERS = Join-Path $Root 'tests/PMS.Flags.TestServers/bin/Release/net10.0/PMS.Flags.TestServers.dll'
+
     Write-Host '== Pester (child pwsh, built module)'
     $summary = Join-Path $ResultsDir 'pester-summary.json'
     $pesterArgs = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/pester/Invoke-PesterSuite.ps1'), '-ModuleDirectory', $ModuleOut, '-SummaryPath', $summary)

@@ -58,7 +58,14 @@ public abstract class FlagCmdletBase : PSCmdlet
     {
         using var queue = new BlockingCollection<Action>();
         var log = new PipelineLog(queue, this);
-        var task = Task.Run(() => work(log, CancellationToken), CancellationToken);
+        var task = Task.Run(
+            () =>
+            {
+                // Stores connected earlier narrate through the ambient log; point it at this command for this flow.
+                AmbientOperationLog.Current = log.Engine;
+                return work(log, CancellationToken);
+            },
+            CancellationToken);
         task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
         foreach (var action in queue.GetConsumingEnumerable())
         {
