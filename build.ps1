@@ -114,8 +114,7 @@ function Invoke-Test {
     }
 
     Write-Host '== Test servers (stand-ins for LaunchDarkly and the PMS backend)'
-    Invoke-Native { dotnet build (Join-Path $Root 'tests/PMS.Flags.TestServers/PMS.Flags.TestServers.csproj') -c Release -v q --nologo }
-    $env:PMS_FLAGS_TESTSERVERS = Join-Path $Root 'tests/PMS.Flags.TestServers/bin/Release/net10.0/PMS.Flags.TestServers.dll'
+    Build-TestServers
 
     Write-Host '== Pester (child pwsh, built module)'
     $summary = Join-Path $ResultsDir 'pester-summary.json'
@@ -145,8 +144,14 @@ function Invoke-Demo {
     Invoke-Native { dotnet $PwshDll -NoProfile -NonInteractive -File (Join-Path $Root 'examples/local-rollout.ps1') -ModulePath (Join-Path $ModuleOut 'PMS.Flags.psd1') -WorkDirectory $demoDir }
 }
 
+function Build-TestServers {
+    Invoke-Native { dotnet build (Join-Path $Root 'tests/PMS.Flags.TestServers/PMS.Flags.TestServers.csproj') -c Release -v q --nologo }
+    $env:PMS_FLAGS_TESTSERVERS = Join-Path $Root 'tests/PMS.Flags.TestServers/bin/Release/net10.0/PMS.Flags.TestServers.dll'
+}
+
 function Invoke-Bench {
     Invoke-Build
+    Build-TestServers
     Write-Host '== Bench'
     foreach ($bench in Get-ChildItem (Join-Path $Root 'tests/bench') -Filter '*.Bench.ps1' | Sort-Object Name) {
         Write-Host "-- $($bench.Name)"
