@@ -80,7 +80,8 @@ function Invoke-Build {
     $helpSource = Join-Path $Root 'module/help'
     if (Test-Path $helpSource) {
         $helpOut = New-Item -ItemType Directory -Force (Join-Path $ModuleOut 'en-US')
-        & (Join-Path $Root 'build/New-MamlHelp.ps1') -SourceDirectory $helpSource -OutputPath (Join-Path $helpOut 'PMS.Flags.Cmdlets.dll-Help.xml')
+        # Reads parameter metadata from the just-built module in a child pwsh, so this session never loads its dlls.
+        & (Join-Path $Root 'build/New-MamlHelp.ps1') -SourceDirectory $helpSource -OutputPath (Join-Path $helpOut 'PMS.Flags.Cmdlets.dll-Help.xml') -ModulePath (Join-Path $ModuleOut 'PMS.Flags.psd1')
         Copy-Item (Join-Path $helpSource 'about_*.help.txt') $helpOut -ErrorAction SilentlyContinue
     }
     Write-Host "Module built in $ModuleOut"

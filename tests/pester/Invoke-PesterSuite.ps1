@@ -30,6 +30,12 @@ if (-not $result) {
 }
 
 # A container that fails to load hides its tests; count each as a failure so it can never pass silently.
+# So does a run that found no test file at all: Invoke-Pester then only writes an error and returns nothing.
+if ($null -eq $result) {
+    [ordered]@{ Passed = 0; Failed = 1; Skipped = 0; NotRun = 0 } | ConvertTo-Json | Set-Content -Path $SummaryPath
+    Write-Error 'Pester returned no result: it found no *.Tests.ps1 file to run.' -ErrorAction Continue
+    exit 1
+}
 $failed = $result.FailedCount + $result.FailedContainersCount + $result.FailedBlocksCount
 [ordered]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount; NotRun = $result.NotRunCount } |
     ConvertTo-Json | Set-Content -Path $SummaryPath

@@ -20,6 +20,12 @@ public sealed class TestFlagAuditChainCommand : FlagCmdletBase
 
     protected override void ProcessFlagRecord()
     {
+        if (ParameterSetName == PathSet && !File.Exists(ResolvePath(Path)))
+        {
+            // A mistyped path must not come back as "Valid: 0 events": an auditor would read that as a clean ledger.
+            throw new Engine.Common.FlagsException("LedgerNotFound", Engine.Common.FlagsErrorKind.ObjectNotFound, $"The ledger file '{ResolvePath(Path)}' does not exist.", ResolvePath(Path));
+        }
+
         var ledger = ParameterSetName == PathSet ? new JsonlLedger(ResolvePath(Path)) : ResolveLedger(Ledger);
         WriteVerbose($"Verifying the hash chain of {ledger.Name}.");
         var verdict = Run((_, ct) => Task.FromResult(ledger.Verify(ct)));

@@ -9,7 +9,10 @@ public interface ILedger
     /// <summary>A display name (path or host/database), never a secret.</summary>
     string Name { get; }
 
-    /// <summary>Fails with LedgerUnwritable when an append could not succeed now; used before a change that must be audited first.</summary>
+    /// <summary>
+    /// Fails when an append could not succeed now -- LedgerUnwritable, or LedgerTornTail / LedgerMalformed for a ledger whose
+    /// last line cannot be chained to; used before a change that must be audited first.
+    /// </summary>
     void EnsureWritable();
 
     /// <summary>

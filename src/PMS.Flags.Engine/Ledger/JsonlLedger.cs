@@ -27,16 +27,33 @@ public sealed class JsonlLedger : ILedger
 
     public void EnsureWritable()
     {
+        // Take the writers' lock instead of merely opening the lock file: on Unix a shared open of a file that another
+        // writer holds exclusively fails with EWOULDBLOCK (FileShare maps to flock), so a probe would report the ledger
+        // unwritable whenever someone else happened to be appending.
+        ExclusiveFileLock fileLock;
         try
         {
-            var directory = System.IO.Path.GetDirectoryName(Path)!;
-            Directory.CreateDirectory(directory);
-            using var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-            using var lockProbe = new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            fileLock = ExclusiveFileLock.Acquire(LockPath, lockTimeout, CancellationToken.None);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
         {
             throw Unwritable(ex);
+        }
+
+        using (fileLock)
+        {
+            try
+            {
+                // An append needs a readable head too: a torn or foreign last line (LedgerTornTail, LedgerMalformed)
+                // would only fail the append after the change had been made.
+                using var stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+                ReadHead(stream);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+            {
+                throw Unwritable(ex);
+            }
         }
     }
 

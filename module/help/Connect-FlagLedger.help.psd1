@@ -1,0 +1,58 @@
+@{
+    Synopsis     = 'Chooses the hash-chained JSONL audit ledger that flag changes are recorded in.'
+    Description  = @'
+Connect-FlagLedger makes a JSON-lines file the session's audit ledger. Every flag change writes one event to it with
+the playbook's audit fields (timestamp, event_type, user_id, feature_flag, previous_state, new_state, environment,
+reason, rollout_percentage, approval_ticket) plus event_id, sequence, store, outcome, details and a SHA-256 hash chain
+(prev_hash, hash), so that any later edit, deletion, insertion or reordering is detected by Test-FlagAuditChain.
+
+The command checks that the ledger can be written (it creates the file and its folder if needed) and that its last
+event can be chained to, and fails if not (see NOTES). It then writes any audit events that were spooled for this ledger while it was
+unavailable (see Disable-Flag) and warns how many it wrote.
+
+Without Connect-FlagLedger the cmdlets use the default ledger and say so in their verbose output: the file named by
+$env:PMS_FLAGS_LEDGER; otherwise audit.jsonl in the state folder, which is $env:PMS_FLAGS_STATE_DIR, else
+$env:XDG_STATE_HOME/pms-flags, else ~/.local/state/pms-flags. The spool lives in the spool subfolder of the state
+folder.
+'@
+    Parameters   = @{
+        Path      = 'The JSONL ledger file, for example ./audit/flags.jsonl. A relative path is resolved against the current PowerShell location. The file and its folder are created if they do not exist; an existing file is appended to, never rewritten.'
+        NoDefault = 'Returns the ledger object without making it the session''s default ledger. Pass the object to -Ledger of a changing cmdlet, Get-FlagAudit or Test-FlagAuditChain.'
+    }
+    Outputs      = @{
+        'PMS.Flags.Engine.Ledger.JsonlLedger' = 'The connected ledger (Path and Name). Pass it to -Ledger.'
+    }
+    Examples     = @(
+        @{
+            Title   = 'Record changes in a ledger kept with the repository'
+            Code    = @'
+Connect-FlagStore -Path ./apps/backend/config/feature_flags.json
+Connect-FlagLedger -Path ./audit/feature-flags.jsonl
+Set-FlagPercentage -Flag telehealth_appointments_enabled -Environment staging -Percentage 5 -Reason 'Gradual rollout - Phase 1 (5% of users)'
+'@
+            Remarks = 'The change is recorded as a feature_flag_toggled event in ./audit/feature-flags.jsonl.'
+        }
+        @{
+            Title   = 'See where the default ledger is'
+            Code    = 'Get-FlagAudit -First 1 -Verbose'
+            Remarks = 'With no ledger connected, the verbose output names the default ledger file the session is using.'
+        }
+        @{
+            Title   = 'Check a second ledger without switching to it'
+            Code    = @'
+$archive = Connect-FlagLedger -Path ./audit/2025-q4.jsonl -NoDefault
+Test-FlagAuditChain -Ledger $archive
+'@
+            Remarks = 'Verifies another ledger while the session keeps recording into its current one.'
+        }
+    )
+    Notes        = @'
+Error ids: LedgerUnwritable (the file or its folder cannot be created or opened for appending), LedgerTornTail (the
+last line is incomplete, as an interrupted write leaves it) and LedgerMalformed (the last line is not an audit event):
+nothing can be chained to such a ledger until it is repaired; Test-FlagAuditChain -Path shows where it breaks.
+
+Appends are serialised across processes by a lock file beside the ledger (<ledger>.lock) and flushed to disk before a
+command reports success.
+'@
+    RelatedLinks = @('about_PMS.Flags', 'Get-FlagAudit', 'Test-FlagAuditChain', 'Export-FlagAudit')
+}

@@ -1,0 +1,61 @@
+@{
+    Synopsis     = 'Connects the session to a feature_flags.json flag document, so the flag cmdlets know where flags live.'
+    Description  = @'
+Connect-FlagStore opens a local flag document -- the apps/backend/config/feature_flags.json of the feature-flag
+migration playbook -- checks that it parses, and makes it the session's default store. Every flag cmdlet (Get-Flag,
+Set-FlagPercentage, Enable-Flag, Disable-Flag, Invoke-EmergencyRollback) then uses it unless you pass -Store.
+
+The document maps environments to flags: { "production": { "flag": false } }. A flag that is fully off is false, fully
+on is true, and a partial rollout is { "enabled": true, "rollout_percentage": 25 }. PMS.Flags changes exactly one
+flag in one environment per write and leaves every other byte of the document (other flags, other environments, key
+order, extra keys such as "owner") as it was. Writes are atomic (temporary file and rename) and serialised across
+processes by a lock file beside the document, so two operators or pipelines never lose each other's change. A
+document that does not parse is refused and left byte-identical.
+
+With -Environment, the named environment becomes the default for commands that do not pass -Environment; it must
+exist in the document. Environments named in -ProtectedEnvironment (production, unless you say otherwise) require
+-ApprovalTicket for every change except switching a flag off.
+
+When no store is connected, the flag cmdlets fall back to ./apps/backend/config/feature_flags.json under the current
+location if that file exists, and otherwise fail with the error NoFlagStore.
+'@
+    Parameters   = @{
+        Path                 = 'The flag document to use, for example ./apps/backend/config/feature_flags.json. A relative path is resolved against the current PowerShell location. The file must exist and be a JSON object of environments; otherwise the command fails with FlagDocumentNotFound or FlagDocumentMalformed and nothing is connected.'
+        Environment          = 'The environment that commands use when they are not given -Environment, for example staging. It must be one of the document''s top-level keys, or the command fails with EnvironmentNotFound. Without it, Get-Flag lists every environment and the changing cmdlets require -Environment.'
+        ProtectedEnvironment = 'The environments in which every change except switching a flag off requires -ApprovalTicket (the HIPAA change-control rule of the playbook). Defaults to production. Matching is case-insensitive.'
+        NoDefault            = 'Returns the store object without making it the session''s default store. Use it to work with a second document side by side: pass the object to -Store.'
+    }
+    Outputs      = @{
+        'PMS.Flags.Engine.Flags.LocalFileFlagStore' = 'The connected store: Kind (LocalFile), Name, Path, DefaultEnvironment and ProtectedEnvironments. Pass it to -Store of any flag cmdlet.'
+    }
+    Examples     = @(
+        @{
+            Title   = 'Connect to the repository''s flag document'
+            Code    = @'
+Connect-FlagStore -Path ./apps/backend/config/feature_flags.json -Environment staging
+Get-Flag
+'@
+            Remarks = 'Connects the session to the playbook''s flag document with staging as the default environment, then lists the staging flags.'
+        }
+        @{
+            Title   = 'Work with two documents side by side'
+            Code    = @'
+$copy = Connect-FlagStore -Path ./feature_flags.review.json -NoDefault
+Get-Flag -Environment production -Store $copy
+'@
+            Remarks = 'Opens a second document without replacing the session''s default store and reads it through -Store.'
+        }
+        @{
+            Title   = 'Require tickets in more than one environment'
+            Code    = 'Connect-FlagStore -Path ./apps/backend/config/feature_flags.json -ProtectedEnvironment production, staging'
+            Remarks = 'Every change other than switching a flag off now needs -ApprovalTicket in production and in staging.'
+        }
+    )
+    Notes        = @'
+Error ids: FlagDocumentNotFound (the file does not exist), FlagDocumentMalformed (the file is not a JSON object of
+environments; it is never modified), EnvironmentNotFound (-Environment is not in the document).
+
+The connection belongs to the current runspace: a new pwsh process or runspace must connect again.
+'@
+    RelatedLinks = @('about_PMS.Flags', 'Get-Flag', 'Set-FlagPercentage', 'Connect-FlagLedger')
+}

@@ -1,0 +1,44 @@
+@{
+    Synopsis     = 'Writes audit events to a JSON or CSV file for auditors, with the ledger''s snake_case field names.'
+    Description  = @'
+Export-FlagAudit collects the audit events piped to it (from Get-FlagAudit) and writes them to one file, in pipeline
+order, with exactly the ledger's field names: timestamp, event_type, user_id, feature_flag, previous_state,
+new_state, environment, reason, rollout_percentage, approval_ticket, event_id, sequence, rollout_id, store,
+previous_percentage, outcome, details, prev_hash and hash. Values are exported as recorded, never reformatted.
+
+-Format Json writes an indented JSON array of event objects. -Format Csv writes a header row and one RFC 4180 row per
+event (details as compact JSON). The file is written to a temporary file first and renamed, so a partial export never
+looks complete. An existing file is only replaced with -Force.
+'@
+    Parameters   = @{
+        InputObject = 'The audit events to export, usually piped from Get-FlagAudit.'
+        Format      = 'The file format: Json (an array of event objects) or Csv (a header row of field names, one row per event).'
+        Path        = 'The file to write, for example ./audit-2025-q1.json. A relative path is resolved against the current location. If the file exists, the command fails with ExportFileExists unless -Force is given.'
+        Force       = 'Replaces the file if it already exists.'
+        WhatIf      = 'Shows the file that would be written and how many events, without writing it.'
+        Confirm     = 'Asks for confirmation before writing the file.'
+    }
+    Inputs       = @{
+        'PMS.Flags.Engine.Ledger.AuditEvent' = 'Audit events from Get-FlagAudit.'
+    }
+    Outputs      = @{
+        'System.IO.FileInfo' = 'The file that was written.'
+    }
+    Examples     = @(
+        @{
+            Title   = 'Export a quarter of production changes as JSON'
+            Code    = 'Get-FlagAudit -Environment production -Since ''2025-01-01'' -Until ''2025-03-31T23:59:59Z'' | Export-FlagAudit -Format Json -Path ./production-2025-q1.json'
+            Remarks = 'Writes the events as a JSON array with the playbook''s field names.'
+        }
+        @{
+            Title   = 'Refresh a CSV report'
+            Code    = 'Get-FlagAudit -EventType feature_flag_toggled | Export-FlagAudit -Format Csv -Path ./flag-changes.csv -Force'
+            Remarks = '-Force replaces the report written last time.'
+        }
+    )
+    Notes        = @'
+Error ids: ExportFileExists (the file exists and -Force was not given; it is left untouched), ExportUnwritable.
+An export keeps prev_hash and hash, so an auditor can re-check the chain of a complete export.
+'@
+    RelatedLinks = @('about_PMS.Flags', 'Get-FlagAudit', 'Test-FlagAuditChain')
+}

@@ -1,0 +1,55 @@
+@{
+    Synopsis     = 'Gets audit events from the ledger: who changed which flag, where, when, why and under which ticket.'
+    Description  = @'
+Get-FlagAudit reads the audit ledger (see Connect-FlagLedger) oldest first and returns the events that match every
+filter you give. It replaces the playbook's `kubectl logs ... | grep "feature_flag_toggled"` with objects you can
+filter, sort, group and export.
+
+Each event carries the playbook's audit fields as PascalCase properties -- Timestamp (UTC), EventType, UserId,
+FeatureFlag (also exposed as Flag), PreviousState, NewState, Environment, Reason, RolloutPercentage, ApprovalTicket --
+plus EventId, Sequence, RolloutId, Store, PreviousPercentage, Outcome, Details (JSON), PrevHash and Hash. Event types
+include feature_flag_toggled (every flag change) and emergency_rollback (the summary of Invoke-EmergencyRollback).
+
+Get-FlagAudit only reads. It does not verify the hash chain; use Test-FlagAuditChain for that. A ledger with a line
+that is not an audit event fails with LedgerMalformed.
+'@
+    Parameters   = @{
+        Flag        = 'Only events for this flag key (exact, case-insensitive). Accepts pipeline input by property name, so Get-Flag output can be piped in.'
+        Environment = 'Only events in this environment (exact, case-insensitive), for example production. Accepts pipeline input by property name.'
+        EventType   = 'Only events of these types, for example feature_flag_toggled or emergency_rollback. Several types may be given.'
+        User        = 'Only events made by this user, as recorded in user_id (exact, case-insensitive), for example admin@pms.example.com.'
+        Since       = 'Only events at or after this time. A date without an offset is taken in local time; for example (Get-Date).AddDays(-7) or ''2025-01-15T00:00:00Z''.'
+        Until       = 'Only events at or before this time. A date without an offset is taken in local time.'
+        First       = 'Returns at most this many matching events, the oldest first. Must be 1 or more.'
+        Ledger      = 'The ledger to read, as returned by Connect-FlagLedger -NoDefault. Defaults to the session''s ledger, or the default ledger (see Connect-FlagLedger).'
+    }
+    Outputs      = @{
+        'PMS.Flags.Engine.Ledger.AuditEvent' = 'One audit event, with the playbook''s fields as PascalCase properties and its place in the hash chain (Sequence, PrevHash, Hash).'
+    }
+    Examples     = @(
+        @{
+            Title   = 'All changes of one flag in production'
+            Code    = 'Get-FlagAudit -Flag telehealth_appointments_enabled -Environment production'
+            Remarks = 'The playbook''s "Check audit logs" step, as objects.'
+        }
+        @{
+            Title   = 'Emergency rollbacks of the last week'
+            Code    = 'Get-FlagAudit -EventType emergency_rollback -Since (Get-Date).AddDays(-7) | Format-Table Timestamp, Flag, Environment, UserId, Outcome, Reason'
+            Remarks = 'Lists who rolled back what, when and why.'
+        }
+        @{
+            Title   = 'What one person changed, exported for an auditor'
+            Code    = 'Get-FlagAudit -User admin@pms.example.com -Since ''2025-01-01'' | Export-FlagAudit -Format Csv -Path ./admin-changes.csv'
+            Remarks = 'The CSV keeps the ledger''s snake_case field names.'
+        }
+        @{
+            Title   = 'The history of every flag that is on in staging'
+            Code    = 'Get-Flag -Environment staging | Where-Object On | Get-FlagAudit'
+            Remarks = 'Flag and Environment bind by property name from Get-Flag.'
+        }
+    )
+    Notes        = @'
+Error id: LedgerMalformed (a line is not an audit event; run Test-FlagAuditChain to locate it).
+'@
+    RelatedLinks = @('about_PMS.Flags', 'Export-FlagAudit', 'Test-FlagAuditChain', 'Connect-FlagLedger')
+}
