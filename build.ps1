@@ -26,6 +26,7 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 $env:NO_COLOR = '1'
+$PSStyle.OutputRendering = 'PlainText'
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
 $Root = $PSScriptRoot
@@ -176,7 +177,15 @@ function Invoke-Clean {
 switch ($Task) {
     'Bootstrap' { Invoke-Bootstrap }
     'Build' { Invoke-Build }
-    'Test' { Invoke-Test }
+    'Test' {
+        # Whatever breaks (a build error, a missing tool), CI still gets its one closing line and a failing exit code.
+        try { Invoke-Test }
+        catch {
+            Write-Host "Test task failed before the tests completed: $_"
+            Write-Host 'Tests: 0 passed, 1 failed'
+            exit 1
+        }
+    }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
     'Package' { Invoke-Package }

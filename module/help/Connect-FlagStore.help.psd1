@@ -1,5 +1,5 @@
 @{
-    Synopsis     = 'Connects the session to a feature_flags.json flag document, so the flag cmdlets know where flags live.'
+    Synopsis     = 'Connects the session to a flag store -- a feature_flags.json document or a LaunchDarkly project -- so the flag cmdlets know where flags live.'
     Description  = @'
 Connect-FlagStore opens a local flag document -- the apps/backend/config/feature_flags.json of the feature-flag
 migration playbook -- checks that it parses, and makes it the session's default store. Every flag cmdlet (Get-Flag,
@@ -16,6 +16,13 @@ With -Environment, the named environment becomes the default for commands that d
 exist in the document. Environments named in -ProtectedEnvironment (production, unless you say otherwise) require
 -ApprovalTicket for every change except switching a flag off.
 
+With -LaunchDarkly, the store is a LaunchDarkly project (the playbook's Option A). The access token comes from -ApiKey
+(a SecureString) or, when that is not given, from the LD_API_KEY environment variable. It is held as a SecureString,
+sent only over https (a loopback -BaseUri for tests is the one exception), and never appears in output, verbose or
+debug messages, errors, the ledger or the store object. Connecting reads the project's environments, which checks the
+token and the project key at once. A flag's percentage is the weight of its true variation in the fallthrough rollout
+(or in a rule, with -Rule on Set-FlagPercentage); each change is one semantic patch. Only boolean flags are managed.
+
 When no store is connected, the flag cmdlets fall back to ./apps/backend/config/feature_flags.json under the current
 location if that file exists, and otherwise fail with the error NoFlagStore.
 '@
@@ -23,10 +30,16 @@ location if that file exists, and otherwise fail with the error NoFlagStore.
         Path                 = 'The flag document to use, for example ./apps/backend/config/feature_flags.json. A relative path is resolved against the current PowerShell location. The file must exist and be a JSON object of environments; otherwise the command fails with FlagDocumentNotFound or FlagDocumentMalformed and nothing is connected.'
         Environment          = 'The environment that commands use when they are not given -Environment, for example staging. It must be one of the document''s top-level keys, or the command fails with EnvironmentNotFound. Without it, Get-Flag lists every environment and the changing cmdlets require -Environment.'
         ProtectedEnvironment = 'The environments in which every change except switching a flag off requires -ApprovalTicket (the HIPAA change-control rule of the playbook). Defaults to production. Matching is case-insensitive.'
+        LaunchDarkly         = 'Connects to a LaunchDarkly project instead of a local document. Use it with -ProjectKey, and -ApiKey or the LD_API_KEY environment variable.'
+        ProjectKey           = 'The LaunchDarkly project key, for example pms. An unknown project fails with ProjectNotFound.'
+        ApiKey               = 'The LaunchDarkly access token as a SecureString, for example from Read-Host -AsSecureString or a secret store. When omitted, the token is read from the LD_API_KEY environment variable; with neither the command fails with LaunchDarklyTokenMissing. A rejected token fails with LaunchDarklyUnauthorized.'
+        BaseUri                = 'The LaunchDarkly instance, https://app.launchdarkly.com by default (federal and EU instances have other hosts). Plain http is refused with InsecureBaseUri unless the host is loopback.'
+        TimeoutSec           = 'The time budget in seconds for one operation against LaunchDarkly, retries and rate-limit waits included (default 30). When it runs out the command fails with LaunchDarklyBudgetExhausted, saying whether the change was made.'
         NoDefault            = 'Returns the store object without making it the session''s default store. Use it to work with a second document side by side: pass the object to -Store.'
     }
     Outputs      = @{
         'PMS.Flags.Engine.Flags.LocalFileFlagStore' = 'The connected store: Kind (LocalFile), Name, Path, DefaultEnvironment and ProtectedEnvironments. Pass it to -Store of any flag cmdlet.'
+        'PMS.Flags.Engine.Flags.LaunchDarkly.LaunchDarklyFlagStore' = 'The connected LaunchDarkly store: Kind (LaunchDarkly), Name, ProjectKey, BaseUri, Budget, DefaultEnvironment and ProtectedEnvironments. It holds no readable secret.'
     }
     Examples     = @(
         @{
@@ -46,13 +59,23 @@ Get-Flag -Environment production -Store $copy
             Remarks = 'Opens a second document without replacing the session''s default store and reads it through -Store.'
         }
         @{
+            Title   = 'Connect to LaunchDarkly with a token from a prompt'
+            Code    = @'
+$token = Read-Host -AsSecureString 'LaunchDarkly access token'
+Connect-FlagStore -LaunchDarkly -ProjectKey pms -ApiKey $token -Environment production
+Get-Flag -Flag telehealth_appointments_enabled
+'@
+            Remarks = 'In a pipeline, set LD_API_KEY from the pipeline''s secret store and leave -ApiKey out.'
+        }
+        @{
             Title   = 'Require tickets in more than one environment'
             Code    = 'Connect-FlagStore -Path ./apps/backend/config/feature_flags.json -ProtectedEnvironment production, staging'
             Remarks = 'Every change other than switching a flag off now needs -ApprovalTicket in production and in staging.'
         }
     )
     Notes        = @'
-Error ids: FlagDocumentNotFound (the file does not exist), FlagDocumentMalformed (the file is not a JSON object of
+Error ids: LaunchDarklyTokenMissing, LaunchDarklyUnauthorized, LaunchDarklyForbidden, ProjectNotFound, InsecureBaseUri,
+LaunchDarklyBudgetExhausted, LaunchDarklyUnreachable (LaunchDarkly), FlagDocumentNotFound (the file does not exist), FlagDocumentMalformed (the file is not a JSON object of
 environments; it is never modified), EnvironmentNotFound (-Environment is not in the document).
 
 The connection belongs to the current runspace: a new pwsh process or runspace must connect again.
