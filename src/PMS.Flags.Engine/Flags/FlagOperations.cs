@@ -13,11 +13,17 @@ public sealed class FlagOperations
     public const string ToggledEventType = "feature_flag_toggled";
     private readonly IFlagStore store;
     private readonly AuditTrail audit;
+    private readonly TimeProvider time;
 
-    public FlagOperations(IFlagStore store, AuditTrail audit)
+    /// <param name="time">
+    /// The clock that stamps audit events. A rollout folds its bake time from these timestamps, so the rollout engine
+    /// passes its own (injectable) clock; everything else gets the system clock.
+    /// </param>
+    public FlagOperations(IFlagStore store, AuditTrail audit, TimeProvider? time = null)
     {
         this.store = store;
         this.audit = audit;
+        this.time = time ?? TimeProvider.System;
     }
 
     public static void Validate(IFlagStore store, FlagMutation mutation)
@@ -88,7 +94,7 @@ public sealed class FlagOperations
 
         return new AuditEvent
         {
-            Timestamp = DateTimeOffset.UtcNow,
+            Timestamp = time.GetUtcNow(),
             EventType = ToggledEventType,
             UserId = mutation.User,
             FeatureFlag = mutation.Flag,

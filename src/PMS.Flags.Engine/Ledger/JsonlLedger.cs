@@ -109,9 +109,15 @@ public sealed class JsonlLedger : ILedger
     public IEnumerable<AuditEvent> Read(AuditQuery query, CancellationToken cancellationToken)
     {
         var returned = 0;
-        foreach (var line in ReadLines())
+        var prefilter = LinePrefilter.For(query);
+        foreach (var line in ReadLines(skipUnterminatedTail: true))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (prefilter is not null && prefilter.CannotMatch(line))
+            {
+                continue;
+            }
+
             AuditEvent auditEvent;
             try
             {
@@ -139,7 +145,12 @@ public sealed class JsonlLedger : ILedger
 
     public override string ToString() => Name;
 
-    private IEnumerable<string> ReadLines()
+    /// <param name="skipUnterminatedTail">
+    /// Readers pass true: a last line without its newline is an append still being copied into the file (a reader can
+    /// see part of a multi-page write), not an event yet, so it is left out instead of failing the read as malformed.
+    /// Verification passes false, so a torn tail left by a crash is still reported.
+    /// </param>
+    private IEnumerable<string> ReadLines(bool skipUnterminatedTail = false)
     {
         if (!File.Exists(Path))
         {
@@ -150,11 +161,29 @@ public sealed class JsonlLedger : ILedger
         using var reader = new StreamReader(stream, Utf8NoBom);
         while (reader.ReadLine() is { } line)
         {
+            if (skipUnterminatedTail && reader.Peek() < 0 && !EndsWithNewline(stream))
+            {
+                yield break;
+            }
+
             if (line.Length > 0)
             {
                 yield return line;
             }
         }
+    }
+
+    // At end of stream every byte read so far has been consumed; the last of them tells whether the last line was whole.
+    private static bool EndsWithNewline(FileStream stream)
+    {
+        var consumed = stream.Position;
+        if (consumed == 0)
+        {
+            return true;
+        }
+
+        Span<byte> last = stackalloc byte[1];
+        return RandomAccess.Read(stream.SafeFileHandle, last, consumed - 1) == 1 && last[0] == (byte)'\n';
     }
 
     private (long Sequence, string? Hash) ReadHead(FileStream stream)

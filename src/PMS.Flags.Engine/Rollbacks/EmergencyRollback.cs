@@ -16,11 +16,17 @@ public sealed class EmergencyRollback
     private readonly IFlagStore store;
     private readonly AuditTrail audit;
     private readonly FlagOperations operations;
+    private readonly IEmergencyRollbackListener? listener;
 
-    public EmergencyRollback(IFlagStore store, AuditTrail audit)
+    /// <param name="listener">
+    /// Told once the flag is off and recorded; the cmdlet passes the rollout engine's listener so that a rollback of a
+    /// flag under rollout ends that rollout. The rollout engine itself passes none: it records its own ending.
+    /// </param>
+    public EmergencyRollback(IFlagStore store, AuditTrail audit, IEmergencyRollbackListener? listener = null)
     {
         this.store = store;
         this.audit = audit;
+        this.listener = listener;
         operations = new FlagOperations(store, audit);
     }
 
@@ -94,7 +100,7 @@ public sealed class EmergencyRollback
         };
         var summaryRecord = await audit.RecordAsync(summary, CancellationToken.None).ConfigureAwait(false);
 
-        return new RollbackResult
+        RollbackResult Build(IReadOnlyList<string> endedRollouts) => new()
         {
             Flag = mutation.Flag,
             Environment = mutation.Environment,
@@ -108,7 +114,26 @@ public sealed class EmergencyRollback
             AuditSequence = summaryRecord.Sequence,
             AuditSpooled = toggled.Spooled || summaryRecord.Spooled,
             Steps = steps,
+            EndedRollouts = endedRollouts,
         };
+
+        var result = Build(Array.Empty<string>());
+        if (listener is null)
+        {
+            return result;
+        }
+
+        // The flag is already off: whatever the listener does (or fails to do) cannot change that, so its failure is a
+        // warning, and a Ctrl+C at this point must not leave a rollout that claims to be running on a flag that is off.
+        try
+        {
+            return Build(await listener.FlagSwitchedOffAsync(mutation, result, CancellationToken.None).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is FlagsException or IOException or UnauthorizedAccessException)
+        {
+            audit.Log.Warning($"The flag is off, but ending the rollouts that depended on it failed: {ex.Message}");
+            return result;
+        }
     }
 
     private async Task RecordFailureAsync(FlagMutation mutation, List<RollbackStep> steps, Exception failure)

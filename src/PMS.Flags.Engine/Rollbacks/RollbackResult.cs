@@ -36,5 +36,8 @@ public sealed class RollbackResult
 
     public required IReadOnlyList<RollbackStep> Steps { get; init; }
 
+    /// <summary>Progressive rollouts of this flag that the rollback ended (recorded as rolled back).</summary>
+    public IReadOnlyList<string> EndedRollouts { get; init; } = Array.Empty<string>();
+
     public override string ToString() => $"{Flag} [{Environment}] off in {TimeToFlagOff?.TotalMilliseconds:0} ms, verified {Verified}, within SLA {WithinSla}";
 }
