@@ -20,6 +20,14 @@
         'Get-FlagAudit'
         'Test-FlagAuditChain'
         'Export-FlagAudit'
+        'New-FlagGuardrail'
+        'Test-FlagGuardrail'
+        'Start-FlagRollout'
+        'Step-FlagRollout'
+        'Get-FlagRollout'
+        'Suspend-FlagRollout'
+        'Resume-FlagRollout'
+        'Stop-FlagRollout'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

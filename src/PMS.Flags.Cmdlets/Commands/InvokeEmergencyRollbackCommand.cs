@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using PMS.Flags.Cmdlets.Infrastructure;
 using PMS.Flags.Engine.Flags;
+using PMS.Flags.Engine.Guardrails;
+using PMS.Flags.Engine.Rollouts;
 using PMS.Flags.Engine.Rollbacks;
 
 namespace PMS.Flags.Cmdlets.Commands;
@@ -31,7 +33,14 @@ public sealed class InvokeEmergencyRollbackCommand : FlagChangeCommandBase
             return;
         }
 
-        var result = Run((log, ct) => new EmergencyRollback(store, AuditTrailFor(ledger, log.Engine)).RunAsync(mutation, ct));
+        var result = Run(async (log, ct) =>
+        {
+            // The rollout engine listens so that a rollout of this flag ends as rolled back instead of stepping on.
+            using var guardrails = new GuardrailFactory();
+            var audit = AuditTrailFor(ledger, log.Engine);
+            var rollouts = new RolloutEngine(store, audit, guardrails);
+            return await new EmergencyRollback(store, audit, rollouts.EmergencyRollbackListener).RunAsync(mutation, ct).ConfigureAwait(false);
+        });
         if (!result.Verified)
         {
             WriteWarning($"The flag was switched off but verification failed: {result.Steps.Last().Message}");

@@ -196,7 +196,7 @@ public sealed record GuardrailResult
 
     internal static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    internal static string Duration(TimeSpan span) => span.TotalSeconds < 1 && span > TimeSpan.Zero
+    public static string Duration(TimeSpan span) => span.TotalSeconds < 1 && span > TimeSpan.Zero
         ? $"{span.TotalMilliseconds:0}ms"
         : span.TotalHours >= 1 ? $"{(int)span.TotalHours}h{span.Minutes}m{span.Seconds}s"
         : span.TotalMinutes >= 1 ? $"{(int)span.TotalMinutes}m{(span.Seconds > 0 ? $"{span.Seconds}s" : "")}"
