@@ -139,11 +139,35 @@ function Invoke-Test {
 
 function Invoke-Demo {
     Invoke-Build
+    Build-TestServers
     Write-Host '== Demo (fresh pwsh, built module)'
     $demoDir = Join-Path $Out 'demo'
     if (Test-Path $demoDir) { Remove-Item $demoDir -Recurse -Force }
     $null = New-Item -ItemType Directory -Force $demoDir
-    Invoke-Native { dotnet $PwshDll -NoProfile -NonInteractive -File (Join-Path $Root 'examples/local-rollout.ps1') -ModulePath (Join-Path $ModuleOut 'PMS.Flags.psd1') -WorkDirectory $demoDir }
+    $modulePath = Join-Path $ModuleOut 'PMS.Flags.psd1'
+    Invoke-Native { dotnet $PwshDll -NoProfile -NonInteractive -File (Join-Path $Root 'examples/local-rollout.ps1') -ModulePath $modulePath -WorkDirectory $demoDir }
+
+    # The progressive rollout needs a backend whose health and metrics follow the flag: the stand-in, and Prometheus
+    # scraping it when Prometheus is installed (build.ps1 Bootstrap installs it as root).
+    $flagFile = Join-Path $demoDir 'rollout_flags.json'
+    '{ "production": { "telehealth_appointments_enabled": false, "new_billing_engine": false } }' | Set-Content $flagFile
+    . (Join-Path $Root 'tests/pester/Servers.ps1')
+    $backend = Start-BackendStandIn -FlagFile $flagFile -Flag new_billing_engine -Environment production
+    $prometheus = $null
+    try {
+        $arguments = @('-ModulePath', $modulePath, '-WorkDirectory', $demoDir, '-BackendUri', $backend.BaseUri, '-FlagFile', $flagFile)
+        if (Get-Command prometheus -ErrorAction SilentlyContinue) {
+            $prometheus = Start-TestPrometheus -Directory $demoDir -TargetUri $backend.BaseUri
+            $null = Wait-PrometheusValue $prometheus.BaseUri 'sum(rate(http_requests_total[10s]))' { param($v) $v[0] -gt 0 }
+            $arguments += @('-PrometheusUri', $prometheus.BaseUri)
+        }
+        else { Write-Host 'Prometheus is not installed: the demo guards the rollout with the health endpoint only.' }
+        Invoke-Native { dotnet $PwshDll -NoProfile -NonInteractive -File (Join-Path $Root 'examples/progressive-rollout.ps1') @arguments }
+    }
+    finally {
+        Stop-TestPrometheus $prometheus
+        Stop-StandIn $backend
+    }
 }
 
 function Build-TestServers {

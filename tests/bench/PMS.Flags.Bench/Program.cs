@@ -1,5 +1,9 @@
 using System.Diagnostics;
+using PMS.Flags.Engine.Common;
+using PMS.Flags.Engine.Flags;
+using PMS.Flags.Engine.Guardrails;
 using PMS.Flags.Engine.Ledger;
+using PMS.Flags.Engine.Rollouts;
 
 // Chain verification throughput: 100,000 generated, correctly chained events, verified three times; the median counts.
 // Baseline in the same run: reading the same file line by line without verifying, so the ratio shows what verification adds.
@@ -59,6 +63,40 @@ try
     var readSeconds = Median(readTimes);
     Console.WriteLine($"chain verification: {count:N0} events, valid={verdict!.Valid}, median {verifySeconds * 1000:N0} ms => {count / verifySeconds:N0} events/s (goal >= 200,000/s)");
     Console.WriteLine($"baseline (read lines only): median {readSeconds * 1000:N0} ms; verification / baseline = {verifySeconds / readSeconds:N1}x");
+
+    // Folding a rollout's state from a ledger that also holds the 100,000 unrelated events above: the rollout's own
+    // events are appended after them, and its state is folded by a fresh engine each time, as another agent would.
+    var flagFile = Path.Combine(directory.FullName, "feature_flags.json");
+    File.WriteAllText(flagFile, "{ \"production\": { \"bench_rollout\": false } }");
+    var store = new LocalFileFlagStore(flagFile);
+    var trail = new AuditTrail(ledger, new AuditSpool(Path.Combine(directory.FullName, "spool")), NullOperationLog.Instance);
+    using var guardrails = new GuardrailFactory();
+    var rollouts = new RolloutEngine(store, trail, guardrails);
+    var plan = new RolloutPlan
+    {
+        RolloutId = RolloutPlan.NewRolloutId(),
+        Flag = "bench_rollout",
+        Environment = "production",
+        Stages = RolloutPlan.StagesFrom(new double[] { 5, 25, 50, 100 }),
+        BakeTime = TimeSpan.Zero,
+        Guardrails = Array.Empty<GuardrailDefinition>(),
+        Reason = "bench",
+        ApprovalTicket = "TICKET-1",
+        User = "bench",
+    };
+    await rollouts.StartAsync(plan, CancellationToken.None);
+    await rollouts.StepAsync(plan.RolloutId, "bench", CancellationToken.None);
+    var foldTimes = new List<double>();
+    RolloutState? folded = null;
+    for (var run = 0; run < 5; run++)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        folded = await new RolloutEngine(store, trail, guardrails).GetAsync(plan.RolloutId, CancellationToken.None);
+        foldTimes.Add(stopwatch.Elapsed.TotalSeconds);
+    }
+
+    var foldSeconds = Median(foldTimes);
+    Console.WriteLine($"rollout fold: {folded!.EventCount} events of one rollout among {count:N0} unrelated ones, status {folded.Status} at stage {folded.StageNumber}: median {foldSeconds * 1000:N0} ms; fold / read-lines baseline = {foldSeconds / readSeconds:N1}x");
 }
 finally
 {
