@@ -44,7 +44,8 @@ Get-FlagAudit, so a query can drive a change.
     Notes        = @'
 Error ids: NoFlagStore (no store connected and no ./apps/backend/config/feature_flags.json), FlagNotFound and
 EnvironmentNotFound (non-terminating; use -ErrorAction Stop to stop on them), FlagDocumentMalformed,
-FlagValueUnsupported (a flag value that is neither a boolean nor an object with enabled/rollout_percentage).
+FlagValueUnsupported (a flag value that is neither a boolean nor an object with enabled/rollout_percentage),
+FlagPatternInvalid (-Flag is not a valid wildcard pattern, for example an unclosed bracket).
 '@
     RelatedLinks = @('about_PMS.Flags', 'Connect-FlagStore', 'Set-FlagPercentage', 'Get-FlagAudit')
 }

@@ -76,6 +76,8 @@ Describe 'Refusals change nothing' -Tag Errors {
             Action = { Enable-Flag -Flag no_such_flag -Environment staging -Reason 'r' -Force -ErrorAction Stop } }
         @{ Name = 'unknown flag (Get-Flag)'; ErrorId = 'FlagNotFound,PMS.Flags.Cmdlets.Commands.GetFlagCommand'
             Action = { Get-Flag -Flag no_such_flag -Environment staging -ErrorAction Stop } }
+        @{ Name = 'invalid wildcard pattern (Get-Flag)'; ErrorId = 'FlagPatternInvalid,PMS.Flags.Cmdlets.Commands.GetFlagCommand'
+            Action = { Get-Flag -Flag 'new[_' -Environment staging } }
         @{ Name = 'no environment and no default environment'; ErrorId = 'EnvironmentRequired,PMS.Flags.Cmdlets.Commands.SetFlagPercentageCommand'
             Action = { Set-FlagPercentage -Flag new_scheduler -Percentage 5 -Reason 'r' } }
         @{ Name = 'empty flag key'; ErrorId = 'ParameterArgumentValidationError,PMS.Flags.Cmdlets.Commands.SetFlagPercentageCommand'

@@ -31,6 +31,15 @@ public sealed class GetFlagCommand : FlagCmdletBase
             : Run((_, ct) => store.GetEnvironmentsAsync(ct)).ToArray();
         var exact = Flag is not null && !WildcardPattern.ContainsWildcardCharacters(Flag);
         var pattern = Flag is null || exact ? null : new WildcardPattern(Flag, WildcardOptions.IgnoreCase);
+        try
+        {
+            pattern?.IsMatch("");
+        }
+        catch (WildcardPatternException ex)
+        {
+            throw new FlagsException("FlagPatternInvalid", FlagsErrorKind.InvalidArgument, $"'{Flag}' is not a valid wildcard pattern: {ex.Message}", Flag, ex);
+        }
+
         foreach (var environment in environments)
         {
             WriteVerbose($"Reading {(exact ? $"'{Flag}'" : "flags")} in '{environment}' from {store.Name}.");
