@@ -2,7 +2,6 @@ using System.Management.Automation;
 using PMS.Flags.Cmdlets.Completers;
 using PMS.Flags.Cmdlets.Infrastructure;
 using PMS.Flags.Engine.Flags;
-using PMS.Flags.Engine.Guardrails;
 using PMS.Flags.Engine.Ledger;
 using PMS.Flags.Engine.Rollouts;
 
@@ -42,10 +41,8 @@ public sealed class GetFlagRolloutCommand : FlagCmdletBase
     {
         var store = ResolveStore(Store);
         var ledger = ResolveLedger(Ledger);
-        var states = Run(async (log, ct) =>
+        var states = RunWithRollouts(store, ledger, async (engine, _, ct) =>
         {
-            using var guardrails = new GuardrailFactory();
-            var engine = new RolloutEngine(store, AuditTrailFor(ledger, log.Engine), guardrails);
             return ParameterSetName == ByIdSet
                 ? new[] { await engine.GetAsync(RolloutId, ct).ConfigureAwait(false) }
                 : await engine.ListAsync(Flag, Environment, Active, ct).ConfigureAwait(false);

@@ -1,8 +1,6 @@
 using System.Management.Automation;
 using PMS.Flags.Cmdlets.Infrastructure;
 using PMS.Flags.Engine.Flags;
-using PMS.Flags.Engine.Guardrails;
-using PMS.Flags.Engine.Rollouts;
 using PMS.Flags.Engine.Rollbacks;
 
 namespace PMS.Flags.Cmdlets.Commands;
@@ -33,14 +31,9 @@ public sealed class InvokeEmergencyRollbackCommand : FlagChangeCommandBase
             return;
         }
 
-        var result = Run(async (log, ct) =>
-        {
-            // The rollout engine listens so that a rollout of this flag ends as rolled back instead of stepping on.
-            using var guardrails = new GuardrailFactory();
-            var audit = AuditTrailFor(ledger, log.Engine);
-            var rollouts = new RolloutEngine(store, audit, guardrails);
-            return await new EmergencyRollback(store, audit, rollouts.EmergencyRollbackListener).RunAsync(mutation, ct).ConfigureAwait(false);
-        });
+        // The rollout engine listens so that a rollout of this flag ends as rolled back instead of stepping on.
+        var result = RunWithRollouts(store, ledger, (rollouts, log, ct)
+            => new EmergencyRollback(store, AuditTrailFor(ledger, log.Engine), rollouts.EmergencyRollbackListener).RunAsync(mutation, ct));
         if (!result.Verified)
         {
             WriteWarning($"The flag was switched off but verification failed: {result.Steps.Last().Message}");

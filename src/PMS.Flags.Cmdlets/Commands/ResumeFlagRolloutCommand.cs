@@ -16,20 +16,5 @@ public sealed class ResumeFlagRolloutCommand : RolloutCommandBase
     public string? ApprovalTicket { get; set; }
 
     protected override void ProcessFlagRecord()
-    {
-        var environment = EnvironmentForFlagSet();
-        var target = ParameterSetName == ByIdSet ? $"rollout {RolloutId}" : $"active rollout of {Flag} in {environment}";
-        if (!ShouldProcess(target, "Resume the rollout with the bake time it had left"))
-        {
-            return;
-        }
-
-        var actor = Actor(Reason, ApprovalTicket);
-        var state = WithEngine(async (engine, _, ct) =>
-        {
-            var id = await ResolveRolloutIdAsync(engine, ParameterSetName, RolloutId, Flag, environment, ct).ConfigureAwait(false);
-            return await engine.ResumeAsync(id, actor, ct).ConfigureAwait(false);
-        });
-        WriteObject(state);
-    }
+        => ChangeRolloutState("Resume the rollout with the bake time it had left", Reason, ApprovalTicket, (engine, id, actor, ct) => engine.ResumeAsync(id, actor, ct));
 }

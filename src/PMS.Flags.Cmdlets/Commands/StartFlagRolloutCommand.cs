@@ -87,11 +87,7 @@ public sealed class StartFlagRolloutCommand : FlagCmdletBase
 
         if (WhatIfRequested)
         {
-            var preview = Run(async (log, ct) =>
-            {
-                using var guardrails = new GuardrailFactory();
-                return await new RolloutEngine(store, AuditTrailFor(ledger, log.Engine), guardrails).PreviewAsync(plan, ct).ConfigureAwait(false);
-            });
+            var preview = RunWithRollouts(store, ledger, (engine, _, ct) => engine.PreviewAsync(plan, ct));
             ShouldProcess(target, Describe(preview));
             return;
         }
@@ -101,10 +97,8 @@ public sealed class StartFlagRolloutCommand : FlagCmdletBase
             return;
         }
 
-        var state = Run(async (log, ct) =>
+        var state = RunWithRollouts(store, ledger, async (engine, log, ct) =>
         {
-            using var guardrails = new GuardrailFactory();
-            var engine = new RolloutEngine(store, AuditTrailFor(ledger, log.Engine), guardrails);
             var started = await engine.StartAsync(plan, ct).ConfigureAwait(false);
             log.Engine.Verbose($"Rollout {started.RolloutId} started at {FlagPercentage.Format(started.Percentage ?? 0)}%.");
             return NoWait ? started : await DriveAsync(engine, started, log, ct).ConfigureAwait(false);

@@ -12,7 +12,7 @@ public sealed class StepFlagRolloutCommand : RolloutCommandBase
     protected override void ProcessFlagRecord()
     {
         var environment = EnvironmentForFlagSet();
-        var target = ParameterSetName == ByIdSet ? $"rollout {RolloutId}" : $"active rollout of {Flag} in {environment}";
+        var target = DescribeTarget(environment);
         if (!ShouldProcess(target, "Evaluate guardrails and advance, pause, roll back or wait"))
         {
             return;

@@ -22,7 +22,7 @@ public sealed class StopFlagRolloutCommand : RolloutCommandBase
     protected override void ProcessFlagRecord()
     {
         var environment = EnvironmentForFlagSet();
-        var target = ParameterSetName == ByIdSet ? $"rollout {RolloutId}" : $"active rollout of {Flag} in {environment}";
+        var target = DescribeTarget(environment);
         if (WhatIfRequested || !Force)
         {
             if (!ShouldProcess(target, "Abort the rollout and switch the flag off"))

@@ -16,20 +16,5 @@ public sealed class SuspendFlagRolloutCommand : RolloutCommandBase
     public string? ApprovalTicket { get; set; }
 
     protected override void ProcessFlagRecord()
-    {
-        var environment = EnvironmentForFlagSet();
-        var target = ParameterSetName == ByIdSet ? $"rollout {RolloutId}" : $"active rollout of {Flag} in {environment}";
-        if (!ShouldProcess(target, "Pause the rollout, keeping its remaining bake time"))
-        {
-            return;
-        }
-
-        var actor = Actor(Reason, ApprovalTicket);
-        var state = WithEngine(async (engine, _, ct) =>
-        {
-            var id = await ResolveRolloutIdAsync(engine, ParameterSetName, RolloutId, Flag, environment, ct).ConfigureAwait(false);
-            return await engine.SuspendAsync(id, actor, ct).ConfigureAwait(false);
-        });
-        WriteObject(state);
-    }
+        => ChangeRolloutState("Pause the rollout, keeping its remaining bake time", Reason, ApprovalTicket, (engine, id, actor, ct) => engine.SuspendAsync(id, actor, ct));
 }

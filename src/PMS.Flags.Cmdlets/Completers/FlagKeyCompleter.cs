@@ -11,7 +11,7 @@ public sealed class FlagKeyCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
-        var store = fakeBoundParameters["Store"] as IFlagStore ?? (fakeBoundParameters["Store"] as PSObject)?.BaseObject as IFlagStore ?? FlagSession.Current.Store;
+        var store = CompletionStore.Resolve(fakeBoundParameters);
         if (store is null)
         {
             return Array.Empty<CompletionResult>();

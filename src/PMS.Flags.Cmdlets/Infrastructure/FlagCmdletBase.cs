@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Management.Automation;
 using PMS.Flags.Engine.Common;
 using PMS.Flags.Engine.Flags;
+using PMS.Flags.Engine.Guardrails;
 using PMS.Flags.Engine.Ledger;
+using PMS.Flags.Engine.Rollouts;
 
 namespace PMS.Flags.Cmdlets.Infrastructure;
 
@@ -124,6 +126,15 @@ public abstract class FlagCmdletBase : PSCmdlet
     }
 
     protected static AuditTrail AuditTrailFor(ILedger ledger, IOperationLog log) => new(ledger, new AuditSpool(StatePaths.SpoolDirectory()), log);
+
+    /// <summary>Runs work with a rollout engine over this store and ledger; the engine folds its state from the ledger each time.</summary>
+    private protected T RunWithRollouts<T>(IFlagStore store, ILedger ledger, Func<RolloutEngine, PipelineLog, CancellationToken, Task<T>> work)
+        => Run(async (log, ct) =>
+        {
+            using var guardrails = new GuardrailFactory();
+            var engine = new RolloutEngine(store, AuditTrailFor(ledger, log.Engine), guardrails);
+            return await work(engine, log, ct).ConfigureAwait(false);
+        });
 
     protected string ResolveEnvironment(string? environment, IFlagStore store)
         => !string.IsNullOrWhiteSpace(environment) ? environment!

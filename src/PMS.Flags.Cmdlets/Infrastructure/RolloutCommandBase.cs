@@ -2,7 +2,6 @@ using System.Management.Automation;
 using PMS.Flags.Cmdlets.Completers;
 using PMS.Flags.Engine.Common;
 using PMS.Flags.Engine.Flags;
-using PMS.Flags.Engine.Guardrails;
 using PMS.Flags.Engine.Ledger;
 using PMS.Flags.Engine.Reporting;
 using PMS.Flags.Engine.Rollouts;
@@ -43,16 +42,28 @@ public abstract class RolloutCommandBase : FlagCmdletBase
     public ILedger? Ledger { get; set; }
 
     private protected T WithEngine<T>(Func<RolloutEngine, PipelineLog, CancellationToken, Task<T>> work)
+        => RunWithRollouts(ResolveStore(Store), ResolveLedger(Ledger), work);
+
+    /// <summary>Suspend and Resume: ask once, then change the named rollout's state as the given actor.</summary>
+    private protected void ChangeRolloutState(string action, string reason, string? ticket, Func<RolloutEngine, string, RolloutActor, CancellationToken, Task<RolloutState>> change)
     {
-        var store = ResolveStore(Store);
-        var ledger = ResolveLedger(Ledger);
-        return Run(async (log, ct) =>
+        var environment = EnvironmentForFlagSet();
+        if (!ShouldProcess(DescribeTarget(environment), action))
         {
-            using var guardrails = new GuardrailFactory();
-            var engine = new RolloutEngine(store, AuditTrailFor(ledger, log.Engine), guardrails);
-            return await work(engine, log, ct).ConfigureAwait(false);
+            return;
+        }
+
+        var actor = Actor(reason, ticket);
+        var state = WithEngine(async (engine, _, ct) =>
+        {
+            var id = await ResolveRolloutIdAsync(engine, ParameterSetName, RolloutId, Flag, environment, ct).ConfigureAwait(false);
+            return await change(engine, id, actor, ct).ConfigureAwait(false);
         });
+        WriteObject(state);
     }
+
+    private protected string DescribeTarget(string environment)
+        => ParameterSetName == ByIdSet ? $"rollout {RolloutId}" : $"active rollout of {Flag} in {environment}";
 
     /// <summary>The id of the rollout this command names: given, or the active rollout of the flag in the environment.</summary>
     private protected static async Task<string> ResolveRolloutIdAsync(RolloutEngine engine, string parameterSet, string rolloutId, string flag, string environment, CancellationToken cancellationToken)
