@@ -17,7 +17,20 @@ BeforeAll {
         'Invoke-EmergencyRollback' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollbacks.RollbackResult'; Impact = 'High' }
         'Set-FlagPercentage'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Percentage', 'Reason', 'Rule', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'Medium' }
         'Test-FlagAuditChain'      = @{ Parameters = 'Ledger', 'Path'; OutputType = 'PMS.Flags.Engine.Ledger.ChainVerification' }
+        'New-FlagGuardrail'        = @{ Parameters = 'For', 'HealthUrl', 'MaximumLatencySeconds', 'MinimumTraffic', 'MinimumTrafficQuery', 'Name', 'NoData', 'Operator', 'Preset', 'PrometheusUrl', 'Query', 'Severity', 'Threshold'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailDefinition' }
+        'Test-FlagGuardrail'       = @{ Parameters = 'Guardrail'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailResult' }
+        'Start-FlagRollout'        = @{ Parameters = 'ApprovalTicket', 'BakeTime', 'Confirm', 'Environment', 'Flag', 'Guardrail', 'Ledger', 'NoWait', 'PollInterval', 'Reason', 'Rule', 'Stages', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
+        'Step-FlagRollout'         = @{ Parameters = 'Confirm', 'Environment', 'Flag', 'Ledger', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'Low' }
+        'Get-FlagRollout'          = @{ Parameters = 'Active', 'Environment', 'Flag', 'Ledger', 'RolloutId', 'Store'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState' }
+        'Suspend-FlagRollout'      = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
+        'Resume-FlagRollout'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
+        'Stop-FlagRollout'         = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'High' }
     }
+
+    # The cmdlets that act on one rollout: named by -RolloutId (piped by property name from Get-FlagRollout) or by
+    # -Flag/-Environment (its one active rollout). Only RolloutId binds from the pipeline: a piped RolloutState has all
+    # three properties, and binding Flag too would make its parameter set ambiguous.
+    $script:RolloutTargetCmdlets = 'Step-FlagRollout', 'Suspend-FlagRollout', 'Resume-FlagRollout', 'Stop-FlagRollout'
 
     function Get-CmdletAttribute([string] $Name) {
         (Get-Command $Name).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $true)[0]
@@ -49,11 +62,25 @@ Describe 'Module surface' -Tag Surface {
             $views.Control.GetType().Name | Should -Contain 'TableControl' -Because $type
         }
     }
+
+    It 'has table views for the rollout and guardrail types, with the columns people read' -ForEach @(
+        @{ Type = 'PMS.Flags.Engine.Guardrails.GuardrailDefinition'; Columns = 'Name', 'Kind', 'Severity', 'For', 'NoData', 'Expression' }
+        @{ Type = 'PMS.Flags.Engine.Guardrails.GuardrailResult'; Columns = 'Guardrail', 'Severity', 'Status', 'Value', 'Threshold' }
+        @{ Type = 'PMS.Flags.Engine.Rollouts.RolloutState'; Columns = 'RolloutId', 'Flag', 'Environment', 'Status', 'Stage', 'Percentage' }
+        @{ Type = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Columns = 'Flag', 'Environment', 'Action', 'Status', 'Stage', 'Percentage', 'RemainingBake', 'Reason' }
+    ) {
+        $table = @((Get-FormatData -TypeName $Type).FormatViewDefinition | Where-Object { $_.Control -is [System.Management.Automation.TableControl] })
+        $table.Count | Should -BeGreaterOrEqual 1 -Because $Type
+        $labels = @($table[0].Control.Headers.Label)
+        foreach ($column in $Columns) { $labels | Should -Contain $column -Because "$Type shows $column" }
+    }
 }
 
 Describe 'Cmdlet <_>' -Tag Surface -ForEach @(
     'Connect-FlagLedger', 'Connect-FlagStore', 'Disable-Flag', 'Enable-Flag', 'Export-FlagAudit', 'Get-Flag', 'Get-FlagAudit',
-    'Invoke-EmergencyRollback', 'Set-FlagPercentage', 'Test-FlagAuditChain'
+    'Invoke-EmergencyRollback', 'Set-FlagPercentage', 'Test-FlagAuditChain',
+    'New-FlagGuardrail', 'Test-FlagGuardrail', 'Start-FlagRollout', 'Step-FlagRollout', 'Get-FlagRollout',
+    'Suspend-FlagRollout', 'Resume-FlagRollout', 'Stop-FlagRollout'
 ) {
     BeforeAll {
         $name = $_
@@ -87,9 +114,23 @@ Describe 'Cmdlet <_>' -Tag Surface -ForEach @(
             if (-not $command.Parameters.ContainsKey($parameterName)) { continue }
             if ($name -eq 'Connect-FlagStore') { continue }   # a default, not a target
             $parameter = $command.Parameters[$parameterName]
-            $parameter.ParameterSets.Values.ValueFromPipelineByPropertyName | Should -Not -Contain $false
             if ($parameterName -eq 'Flag') { $parameter.Aliases | Should -Contain 'Key' }
+            if ($name -in $script:RolloutTargetCmdlets) { continue }   # piped by RolloutId instead: see the next test
+            $parameter.ParameterSets.Values.ValueFromPipelineByPropertyName | Should -Not -Contain $false
         }
+    }
+
+    It 'names a rollout by -RolloutId (position 0, piped by property name, the default set) or by -Flag/-Environment' {
+        if ($name -notin $script:RolloutTargetCmdlets) { return }
+        @($command.ParameterSets.Name | Sort-Object) | Should -Be @('ByFlag', 'ById')
+        $command.DefaultParameterSet | Should -Be 'ById'
+        $rolloutId = $command.Parameters['RolloutId'].ParameterSets['ById']
+        $rolloutId.IsMandatory | Should -BeTrue
+        $rolloutId.Position | Should -Be 0
+        $rolloutId.ValueFromPipelineByPropertyName | Should -BeTrue
+        $command.Parameters['Flag'].ParameterSets['ByFlag'].IsMandatory | Should -BeTrue
+        $command.Parameters['Flag'].ParameterSets['ByFlag'].ValueFromPipelineByPropertyName | Should -BeFalse
+        $command.Parameters['Environment'].ParameterSets.Keys | Should -Be @('ByFlag')
     }
 }
 
@@ -103,6 +144,17 @@ Describe 'Parameter details' -Tag Surface {
         @{ Command = 'Invoke-EmergencyRollback'; Parameter = 'Reason'; Mandatory = $true }
         @{ Command = 'Export-FlagAudit'; Parameter = 'Format'; Mandatory = $true }
         @{ Command = 'Get-Flag'; Parameter = 'Flag'; Mandatory = $false }
+        @{ Command = 'Start-FlagRollout'; Parameter = 'Flag'; Mandatory = $true }
+        @{ Command = 'Start-FlagRollout'; Parameter = 'Reason'; Mandatory = $true }
+        @{ Command = 'Start-FlagRollout'; Parameter = 'ApprovalTicket'; Mandatory = $false }
+        @{ Command = 'Start-FlagRollout'; Parameter = 'Stages'; Mandatory = $false }
+        @{ Command = 'Start-FlagRollout'; Parameter = 'Guardrail'; Mandatory = $false }
+        @{ Command = 'Suspend-FlagRollout'; Parameter = 'Reason'; Mandatory = $true }
+        @{ Command = 'Resume-FlagRollout'; Parameter = 'Reason'; Mandatory = $true }
+        @{ Command = 'Stop-FlagRollout'; Parameter = 'Reason'; Mandatory = $true }
+        @{ Command = 'Stop-FlagRollout'; Parameter = 'ApprovalTicket'; Mandatory = $false }
+        @{ Command = 'Test-FlagGuardrail'; Parameter = 'Guardrail'; Mandatory = $true }
+        @{ Command = 'Get-FlagRollout'; Parameter = 'Flag'; Mandatory = $false }
     ) {
         (Get-Command $Command).Parameters[$Parameter].Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }).Mandatory | Should -Not -Contain (-not $Mandatory)
     }
@@ -121,6 +173,51 @@ Describe 'Parameter details' -Tag Surface {
         $parameters = (Get-Command Export-FlagAudit).Parameters
         $parameters['InputObject'].ParameterSets.Values[0].ValueFromPipeline | Should -BeTrue
         $parameters['Format'].Attributes.Where({ $_ -is [System.Management.Automation.ValidateSetAttribute] }).ValidValues | Should -Be @('Json', 'Csv')
+    }
+
+    It 'New-FlagGuardrail has a Preset set (default), a Custom set and a Health set, with the pinned choices' {
+        $command = Get-Command New-FlagGuardrail
+        @($command.ParameterSets.Name | Sort-Object) | Should -Be @('Custom', 'Health', 'Preset')
+        $command.DefaultParameterSet | Should -Be 'Preset'
+        $validValues = { param($p) @($command.Parameters[$p].Attributes.Where({ $_ -is [System.Management.Automation.ValidateSetAttribute] }).ValidValues) }
+        & $validValues 'Preset' | Should -Be @('HighErrorRate', 'SlowResponseTime')
+        & $validValues 'Operator' | Should -Be @('GreaterThan', 'LessThan')
+        & $validValues 'Severity' | Should -Be @('Critical', 'Warning')
+        & $validValues 'NoData' | Should -Be @('Pause', 'Fail', 'Pass')
+        $command.Parameters['Preset'].ParameterSets['Preset'].Position | Should -Be 0
+        foreach ($p in 'Name', 'Query', 'Operator', 'Threshold', 'PrometheusUrl') { $command.Parameters[$p].ParameterSets['Custom'].IsMandatory | Should -BeTrue -Because "-$p in Custom" }
+        $command.Parameters['HealthUrl'].ParameterSets['Health'].IsMandatory | Should -BeTrue
+        $command.Parameters['PrometheusUrl'].ParameterSets.Keys | Should -Not -Contain 'Health'
+        $command.Parameters['MinimumTrafficQuery'].ParameterSets.Keys | Should -Not -Contain 'Health'
+        $command.Parameters['NoData'].ParameterSets.Keys | Should -Contain '__AllParameterSets'
+    }
+
+    It 'New-FlagGuardrail defaults to NoData Pause and Severity Critical (never a silent advance)' {
+        $g = New-FlagGuardrail -Name custom -PrometheusUrl http://127.0.0.1:9/ -Query 'up' -Operator LessThan -Threshold 1
+        $g.NoData.ToString() | Should -Be 'Pause'
+        $g.Severity.ToString() | Should -Be 'Critical'
+        $g.For | Should -Be ([timespan]::Zero)
+        (New-FlagGuardrail -Preset HighErrorRate -PrometheusUrl http://127.0.0.1:9/).NoData.ToString() | Should -Be 'Pause'
+    }
+
+    It 'Test-FlagGuardrail takes guardrails from the pipeline by value' {
+        (Get-Command Test-FlagGuardrail).Parameters['Guardrail'].ParameterSets.Values[0].ValueFromPipeline | Should -BeTrue
+    }
+
+    It 'Start-FlagRollout takes Flag by position and defaults to the playbook''s stages and a 30-minute bake' {
+        $command = Get-Command Start-FlagRollout
+        $command.Parameters['Flag'].ParameterSets.Values[0].Position | Should -Be 0
+        $instance = [Activator]::CreateInstance($command.ImplementingType)
+        $instance.Stages | Should -Be @(5, 25, 50, 100)
+        $instance.BakeTime | Should -Be ([timespan]::FromMinutes(30))
+        $instance.PollInterval | Should -Be ([timespan]::FromSeconds(30))
+    }
+
+    It 'Get-FlagRollout has a List set (default) and a ById set' {
+        $command = Get-Command Get-FlagRollout
+        @($command.ParameterSets.Name | Sort-Object) | Should -Be @('ById', 'List')
+        $command.DefaultParameterSet | Should -Be 'List'
+        $command.Parameters['RolloutId'].ParameterSets['ById'].ValueFromPipelineByPropertyName | Should -BeTrue
     }
 
     It 'Test-FlagAuditChain has a Ledger set (default) and a Path set' {

@@ -1,0 +1,112 @@
+@{
+    Synopsis     = 'Defines a guardrail -- a Prometheus condition or a health endpoint -- that a progressive rollout must pass before it advances.'
+    Description  = @'
+New-FlagGuardrail returns a guardrail definition for Start-FlagRollout -Guardrail and Test-FlagGuardrail. It measures
+nothing and changes nothing. A rollout stores its guardrails' definitions in its rollout_started ledger event, so any
+process on any agent rebuilds the same checks from the ledger alone; for that reason a URL that carries credentials
+(https://user:password@host) is refused with GuardrailUrlInvalid.
+
+There are three kinds. The presets are the playbook's two Prometheus alerts ("Alert Thresholds"), exactly:
+
+  -Preset HighErrorRate      rate(http_requests_total{status=~"5.."}[5m]) > 0.05, for 2m, severity critical.
+  -Preset SlowResponseTime   histogram_quantile(0.95, rate(http_request_duration_seconds_bucket[5m])) > 2, for 5m, severity warning.
+  -Name -Query ...           a custom PromQL condition: -Operator GreaterThan|LessThan -Threshold [-For] [-Severity].
+  -HealthUrl                 a health endpoint: a GET must answer 2xx (and, with -MaximumLatencySeconds, that fast); the measured value is the response time in seconds.
+
+How a Prometheus guardrail is judged. The query is the alert expression's left-hand side, sent as an instant query to
+<PrometheusUrl>/api/v1/query; the comparison with the threshold is made per series, as Prometheus' rule evaluation does.
+A query that returns several series -- the playbook's expressions are not aggregated, so they return one series per
+status code, handler and instance -- breaches when ANY series breaches, exactly as the matching alert would fire, and
+the evidence names the series and its value. The query must return an instant vector or a scalar; anything else, and
+any query Prometheus answers with bad_data or execution (malformed PromQL), is PrometheusQueryRejected.
+
+-For works like an alert's "for": the condition must hold at every evaluation from its first sighting until it has held
+for -For; until then the guardrail is Pending (a rollout waits, it does not advance). An evaluation in which the series
+no longer meets the condition resets it; an evaluation that measured nothing (Prometheus unreachable, traffic below the
+minimum) neither starts nor resets the count, as a failed rule evaluation leaves an alert alone. The tracking is
+recorded with every guardrail_evaluated event, so the count continues across Step-FlagRollout runs in different
+processes. Because a rollout evaluates only when it is stepped, a breach is noticed at the first step after it has held
+for -For: step more often than -For (every minute for the presets) to keep detection fast.
+
+Severity decides what a breach does: Critical rolls the rollout back at once (flag off first, through the emergency
+rollback path); Warning pauses it until someone runs Resume-FlagRollout.
+
+No data is never a silent pass. An empty result, only NaN samples, traffic below -MinimumTraffic, or an unreachable
+source mean "cannot judge", and -NoData says what that means:
+  Pause (default)  the rollout pauses; nothing advances blind.
+  Fail             no data counts as a breach of the guardrail's severity (Critical rolls back, Warning pauses).
+  Pass             no data counts as healthy -- but an unreachable or failing Prometheus or health endpoint still pauses, because "no samples" says nothing happened while "no answer" says nothing at all.
+
+Mind the playbook's error-rate expression. HighErrorRate is 5xx responses PER SECOND per series, not a ratio: 0.05 is
+three errors a minute on one handler, whatever the traffic. And the series only exist once a 5xx has been counted, so on
+a healthy service the query returns no series at all -- which the default policy reads as no data and pauses. Give the
+guardrail a traffic check: with -MinimumTrafficQuery 'sum(rate(http_requests_total[5m]))' -MinimumTraffic 1, an empty
+error result while traffic is above the minimum counts as healthy (no request failed), and traffic below the minimum
+does not count at all. For a real error ratio, write a custom guardrail (see the examples).
+
+A deployment guardrail (Kubernetes pods ready, no new restarts) will be a further kind of definition with the
+Kubernetes work; rollouts already treat guardrails generically.
+'@
+    Parameters   = @{
+        Preset                = 'One of the playbook''s alerts: HighErrorRate (5xx per second > 0.05 for 2 minutes, Critical) or SlowResponseTime (p95 latency > 2 s for 5 minutes, Warning). The name, query, threshold, For and severity are fixed to the playbook''s values; write a custom guardrail with -Name and -Query to change them.'
+        PrometheusUrl         = 'The base URL of the Prometheus server (or of a reverse-proxy path in front of it), for example http://prometheus.monitoring:9090. The guardrail queries <PrometheusUrl>/api/v1/query. Must be absolute http or https and must not contain a user name or password: the URL is written to the audit ledger.'
+        Name                  = 'The guardrail''s name, unique within a rollout (two with one name fail with GuardrailNameDuplicate). It identifies the guardrail in every evaluation event, in annotations and in the job summary. Required for a custom Prometheus guardrail; for a health guardrail it defaults to "Health <host:port><path>".'
+        Query                 = 'The PromQL whose value is compared with -Threshold: the left-hand side of an alert expression, for example rate(http_requests_total{status=~"5.."}[5m]). It must return an instant vector or a scalar. Every returned series is compared on its own; the guardrail breaches when any series does.'
+        Operator              = 'How the value is compared with -Threshold: GreaterThan (the condition holds when value > threshold, as in the playbook''s alerts) or LessThan (for "too low" conditions such as a success ratio or throughput). NaN never meets the condition, as in PromQL. For LessThan an empty result is always no data, never healthy.'
+        Threshold             = 'The value the query is compared with, in the query''s unit (requests per second, seconds, a ratio). Must be a finite number, else GuardrailThresholdInvalid.'
+        For                   = 'How long the condition must hold across consecutive evaluations before it breaches, like an alert''s "for" (a TimeSpan such as 00:02:00). Until then the guardrail is Pending and the rollout waits. Default 0: a single evaluation that meets the condition is a breach. Negative values fail with GuardrailForNegative.'
+        Severity              = 'What a breach does: Critical (default) rolls the rollout back at once, switching the flag off first; Warning pauses the rollout until Resume-FlagRollout.'
+        HealthUrl             = 'A health endpoint to probe with GET, for example https://api.pms.example.com/health (the playbook''s "Run health checks"). Any status outside 2xx meets the condition; a connection that fails or times out is an error, which the -NoData policy governs. The response time, in seconds, is reported as the measured value.'
+        MaximumLatencySeconds = 'For a health guardrail: the slowest acceptable response, in seconds (positive). A 2xx answer slower than this meets the condition too. Without it, only the status code counts.'
+        NoData                = 'What an evaluation that cannot judge means: Pause (default: the rollout pauses, never a silent advance), Fail (it counts as a breach of the guardrail''s severity) or Pass (it counts as healthy, except that an unreachable source still pauses). "Cannot judge" is an empty result, only NaN samples, traffic below -MinimumTraffic, or an unreachable or failing source.'
+        MinimumTrafficQuery   = 'A PromQL query for the traffic the guardrail needs before its verdict counts, for example sum(rate(http_requests_total[5m])) (requests per second). The values of all returned series are added up. Below -MinimumTraffic the evaluation is no data and does not touch the For count; at or above it, an empty result of a GreaterThan query counts as healthy (nothing matched, for example no 5xx at all). Must be given together with -MinimumTraffic, else GuardrailMinimumTrafficInvalid.'
+        MinimumTraffic        = 'The least traffic, in the unit of -MinimumTrafficQuery, for which the guardrail''s verdict counts, for example 1 (one request per second). Zero or more; must be given together with -MinimumTrafficQuery.'
+    }
+    Outputs      = @{
+        'PMS.Flags.Engine.Guardrails.GuardrailDefinition' = 'The definition: Name, Kind (Prometheus or HttpHealth), Preset, Severity, NoData, For, PrometheusUrl, Query, Operator, Threshold, MinimumTrafficQuery, MinimumTraffic, HealthUrl, and Expression (the condition as an alert rule would write it). Pass it to Start-FlagRollout -Guardrail or Test-FlagGuardrail.'
+    }
+    Examples     = @(
+        @{
+            Title   = 'The playbook''s two alerts as guardrails'
+            Code    = @'
+$prometheus = 'http://prometheus.monitoring:9090'
+$guardrails = @(
+    New-FlagGuardrail -Preset HighErrorRate -PrometheusUrl $prometheus -MinimumTrafficQuery 'sum(rate(http_requests_total[5m]))' -MinimumTraffic 1
+    New-FlagGuardrail -Preset SlowResponseTime -PrometheusUrl $prometheus
+)
+$guardrails
+'@
+            Remarks = 'HighErrorRate gets a traffic check: its query returns no series until the first 5xx is counted, which without a traffic check reads as no data and pauses the rollout. With it, "no 5xx series while at least 1 request/s flows" is healthy.'
+        }
+        @{
+            Title   = 'A real error ratio instead of errors per second'
+            Code    = @'
+New-FlagGuardrail -Name ErrorRatio -PrometheusUrl http://prometheus.monitoring:9090 `
+    -Query '(sum(rate(http_requests_total{status=~"5.."}[5m])) or vector(0)) / sum(rate(http_requests_total[5m]))' `
+    -Operator GreaterThan -Threshold 0.05 -For 00:02:00 -Severity Critical
+'@
+            Remarks = 'More than 5% of all requests failing for two minutes rolls back. "or vector(0)" makes "no 5xx yet" a ratio of 0 instead of an empty result; with no traffic at all the division is empty, which is no data (Pause by default).'
+        }
+        @{
+            Title   = 'A health-endpoint guardrail that pauses instead of rolling back'
+            Code    = 'New-FlagGuardrail -HealthUrl https://api.pms.example.com/health -MaximumLatencySeconds 1.5 -Severity Warning'
+            Remarks = 'A non-2xx answer, or one slower than 1.5 s, pauses the rollout. An unreachable endpoint pauses too (the default -NoData Pause).'
+        }
+        @{
+            Title   = 'Check a guardrail before relying on it'
+            Code    = 'New-FlagGuardrail -Preset SlowResponseTime -PrometheusUrl http://prometheus.monitoring:9090 | Test-FlagGuardrail'
+            Remarks = 'Shows the current value, the threshold and the status (Healthy, Pending, Breached, NoData or Error) before a rollout depends on it.'
+        }
+    )
+    Notes        = @'
+Error ids (the fully qualified id is "<id>,PMS.Flags.Cmdlets.Commands.NewFlagGuardrailCommand"): GuardrailUrlInvalid
+(not absolute http(s), or credentials in the URL), GuardrailNameRequired, GuardrailQueryRequired,
+GuardrailThresholdInvalid, GuardrailForNegative, GuardrailMinimumTrafficInvalid, GuardrailDefinitionInvalid. A bad
+-Preset, -Operator, -Severity or -NoData value is refused by parameter validation (ParameterArgumentValidationError).
+PrometheusQueryRejected is raised by Test-FlagGuardrail and Start-FlagRollout, which ask Prometheus; this command does not.
+
+Defaults, stated once: -NoData Pause, -Severity Critical, -For 0, no traffic check. None of them lets one bad sample
+advance a rollout, and with -For 0 a single bad sample of a Critical guardrail rolls back -- give noisy conditions a -For.
+'@
+    RelatedLinks = @('about_PMS.Flags', 'Test-FlagGuardrail', 'Start-FlagRollout', 'Step-FlagRollout')
+}
