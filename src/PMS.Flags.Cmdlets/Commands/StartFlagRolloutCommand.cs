@@ -142,7 +142,8 @@ public sealed class StartFlagRolloutCommand : FlagCmdletBase
 
     private void ReportStep(RolloutStepResult step)
     {
-        if (step.Action is RolloutStepAction.Paused or RolloutStepAction.RolledBack)
+        // A rollback already warns from the engine, with its detection-to-flag-off time; a pause does not.
+        if (step.Action is RolloutStepAction.Paused)
         {
             WriteWarning($"Rollout {step.RolloutId}: {step.Action} — {step.Reason}");
         }

@@ -24,7 +24,8 @@ public sealed class StepFlagRolloutCommand : RolloutCommandBase
             var id = await ResolveRolloutIdAsync(engine, ParameterSetName, RolloutId, Flag, environment, ct).ConfigureAwait(false);
             return await engine.StepAsync(id, user, ct).ConfigureAwait(false);
         });
-        if (result.Action is RolloutStepAction.Paused or RolloutStepAction.RolledBack)
+        // A rollback already warns from the engine, with its detection-to-flag-off time; a pause does not.
+        if (result.Action is RolloutStepAction.Paused)
         {
             WriteWarning($"Rollout {result.RolloutId}: {result.Action} — {result.Reason}");
         }

@@ -74,7 +74,8 @@ public sealed record GuardrailResult
     /// <summary>The series whose condition holds now (pending or firing).</summary>
     public IReadOnlyList<GuardrailSeries> BreachingSeries => Series.Where(s => s.ConditionMet).ToArray();
 
-    public string ThresholdText => Threshold is { } t ? $"{(Operator == GuardrailOperator.GreaterThan ? ">" : "<")} {Number(t)}" : "";
+    public string ThresholdText => Threshold is { } t ? $"{(Operator == GuardrailOperator.GreaterThan ? ">" : "<")} {Number(t)}"
+        : Kind == GuardrailDefinition.HttpHealthKind ? "2xx" : "";
 
     /// <summary>One line an auditor can read: the condition, the values against the threshold, and the series that breach.</summary>
     public string Evidence
