@@ -137,7 +137,7 @@ Describe 'Step-FlagRollout under GitHub Actions' -Tag CI {
         $markdown | Should -Match ([regex]::Escape("| ``$($rollout.RolloutId)`` | RolledBack | 1/3 | 0% | - |"))
         $markdown | Should -Match '(?m)^\| Guardrail \| Severity \| Status \| Value \| Threshold \|\s*$'
         $markdown | Should -Match '(?m)^\|---\|---\|---\|---\|---\|\s*$'
-        $markdown | Should -Match '(?m)^\| backend-health \| Critical \| Breached \| [0-9.]+ \|  \|\s*$'
+        $markdown | Should -Match '(?m)^\| backend-health \| Critical \| Breached \| [0-9.]+ \| 2xx \|\s*$'
 
         # What the annotations claim is what happened: the flag is off and the rollout ended as rolled back.
         (Get-Flag -Flag $script:Flag -Environment production).On | Should -BeFalse
@@ -159,7 +159,7 @@ Describe 'Step-FlagRollout under GitHub Actions' -Tag CI {
 
         $markdown = Get-Content -Raw -LiteralPath $summary
         $markdown | Should -Match '(?m)^### Flag rollout `telehealth_appointments_enabled` in `production`: Paused\s*$'
-        $markdown | Should -Match '(?m)^\| backend-health \| Warning \| Breached \| [0-9.]+ \|  \|\s*$'
+        $markdown | Should -Match '(?m)^\| backend-health \| Warning \| Breached \| [0-9.]+ \| 2xx \|\s*$'
         (Get-FlagRollout -RolloutId $rollout.RolloutId).Status.ToString() | Should -Be 'Paused'
         (Get-Flag -Flag $script:Flag -Environment production).Percentage | Should -Be 5 -Because 'a pause keeps the stage'
     }
@@ -175,7 +175,7 @@ Describe 'Step-FlagRollout under GitHub Actions' -Tag CI {
         $run.Stdout | Should -Not -Match $script:AnyAnnotation
         $markdown = Get-Content -Raw -LiteralPath $summary
         $markdown | Should -Match '(?m)^### Flag rollout `telehealth_appointments_enabled` in `production`: Waiting\s*$'
-        $markdown | Should -Match '(?m)^\| backend-health \| Critical \| Healthy \| [0-9.]+ \|  \|\s*$'
+        $markdown | Should -Match '(?m)^\| backend-health \| Critical \| Healthy \| [0-9.]+ \| 2xx \|\s*$'
     }
 
     It 'appends one section per step to the same summary file' {
