@@ -672,8 +672,21 @@ $out = Start-FlagRollout -Flag $Flag -Environment staging -Stages 5, 25, 50, 100
                 Action = { Suspend-FlagRollout -RolloutId ro-20240101T000000Z-000000 -Reason 'r' -ErrorAction Stop } }
             @{ Name = 'Step-FlagRollout of a flag without an active rollout'; ErrorId = 'RolloutNotFound,PMS.Flags.Cmdlets.Commands.StepFlagRolloutCommand'
                 Action = { Step-FlagRollout -Flag telehealth_appointments_enabled -Environment staging -ErrorAction Stop } }
+            @{ Name = 'Stop-FlagRollout of a rollout that has ended'; ErrorId = 'RolloutNotActive,PMS.Flags.Cmdlets.Commands.StopFlagRolloutCommand'
+                Setup = {
+                    $ended = Start-FlagRollout -Flag telehealth_appointments_enabled -Environment staging -Stages 5, 25 -BakeTime 00:01:00 -Reason 'first' -NoWait
+                    $null = Stop-FlagRollout -RolloutId $ended.RolloutId -Reason 'stopped once' -Force
+                }
+                Action = { Stop-FlagRollout -RolloutId $ended.RolloutId -Reason 'stopped twice' -Force } }
+            @{ Name = 'Resume-FlagRollout of a rollout that has ended'; ErrorId = 'RolloutNotActive,PMS.Flags.Cmdlets.Commands.ResumeFlagRolloutCommand'
+                Setup = {
+                    $ended = Start-FlagRollout -Flag telehealth_appointments_enabled -Environment staging -Stages 5, 25 -BakeTime 00:01:00 -Reason 'first' -NoWait
+                    $null = Invoke-EmergencyRollback -Flag telehealth_appointments_enabled -Environment staging -Reason 'incident' -Force
+                }
+                Action = { Resume-FlagRollout -RolloutId $ended.RolloutId -Reason 'back on' } }
         ) {
-            if ($Setup) { & $Setup }
+            # Dot-sourced, so that what Setup makes (a rollout id) is there for Action.
+            if ($Setup) { . $Setup }
             $before = Get-CaseSnapshot $case
             $Action | Should -Throw -ErrorId $ErrorId
             Get-CaseSnapshot $case | Should -Be $before
