@@ -36,6 +36,12 @@ function Set-BackendFault($Server, [bool] $Faulty, [double] $ErrorRate = 0.5, [d
     $null = Invoke-RestMethod -Method Post "$($Server.BaseUri)/_control/fault" -ContentType 'application/json' -Body $body
 }
 
+function Set-BackendHealth($Server, [bool] $Healthy) {
+    # The stand-in's /health answers 200 while healthy and 503 while not.
+    $body = @{ healthy = $Healthy } | ConvertTo-Json
+    $null = Invoke-RestMethod -Method Post "$($Server.BaseUri)/_control/health" -ContentType 'application/json' -Body $body
+}
+
 function Start-TestPrometheus([string] $Directory, [string] $TargetUri) {
     $port = Get-FreeTcpPort
     $target = ([uri]$TargetUri).Authority
