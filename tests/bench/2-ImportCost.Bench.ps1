@@ -1,24 +1,32 @@
 <#
 .SYNOPSIS
     Import cost: median wall time of `pwsh -NoProfile -c 'Import-Module <built psd1>'` over the median of
-    `pwsh -NoProfile -c exit`, both measured in this run (goal <= 1.15).
+    `pwsh -NoProfile -c exit`, both measured in this run (goal <= 1.15). The commands are interleaved run by run, so
+    that drift in the machine's load falls on both sides alike.
 #>
-param([Parameter(Mandatory)] [string] $ModulePath, [Parameter(Mandatory)] [string] $PwshDll, [int] $Runs = 11)
+param([Parameter(Mandatory)] [string] $ModulePath, [Parameter(Mandatory)] [string] $PwshDll, [int] $Runs = 21)
 $ErrorActionPreference = 'Stop'
 
-function Measure-Median([string] $Command) {
-    $times = foreach ($i in 1..$Runs) {
-        $sw = [Diagnostics.Stopwatch]::StartNew()
-        dotnet $PwshDll -NoProfile -NonInteractive -Command $Command
-        if ($LASTEXITCODE) { throw "'$Command' failed ($LASTEXITCODE)" }
-        $sw.Elapsed.TotalMilliseconds
-    }
-    ($times | Sort-Object)[[int][Math]::Floor($Runs / 2)]
+$commands = [ordered]@{
+    exit      = 'exit'
+    import    = "Import-Module '$ModulePath'"
+    firstUse  = "Import-Module '$ModulePath'; `$null = Get-Command Set-FlagPercentage -Syntax"
+}
+$times = @{}
+foreach ($key in $commands.Keys) { $times[$key] = [System.Collections.Generic.List[double]]::new() }
+
+function Invoke-Timed([string] $Command) {
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    dotnet $PwshDll -NoProfile -NonInteractive -Command $Command
+    if ($LASTEXITCODE) { throw "'$Command' failed ($LASTEXITCODE)" }
+    $sw.Elapsed.TotalMilliseconds
 }
 
-$null = Measure-Median 'exit'   # warm the disk cache for both
-$baseline = Measure-Median 'exit'
-$import = Measure-Median "Import-Module '$ModulePath'"
-$firstUse = Measure-Median "Import-Module '$ModulePath'; `$null = Get-Command Set-FlagPercentage -Syntax"
-'import cost: pwsh exit median {0:N0} ms; Import-Module median {1:N0} ms; ratio {2:N3} (goal <= 1.15)' -f $baseline, $import, ($import / $baseline)
-'import + command metadata: median {0:N0} ms; ratio {1:N3}' -f $firstUse, ($firstUse / $baseline)
+foreach ($key in $commands.Keys) { $null = Invoke-Timed $commands[$key] }   # warm the disk cache
+foreach ($i in 1..$Runs) {
+    foreach ($key in $commands.Keys) { $times[$key].Add((Invoke-Timed $commands[$key])) }
+}
+$median = @{}
+foreach ($key in $commands.Keys) { $median[$key] = ($times[$key] | Sort-Object)[[int][Math]::Floor($Runs / 2)] }
+'import cost: pwsh exit median {0:N0} ms; Import-Module median {1:N0} ms; ratio {2:N3} (goal <= 1.15), {3} interleaved runs' -f $median.exit, $median.import, ($median.import / $median.exit), $Runs
+'import + command metadata: median {0:N0} ms; ratio {1:N3}' -f $median.firstUse, ($median.firstUse / $median.exit)

@@ -72,6 +72,11 @@ public sealed record GuardrailResult
     }
 
     /// <summary>The series whose condition holds now (pending or firing).</summary>
+    public int SeriesCount => Series.Count;
+
+    /// <summary>The worst value as people read it beside <see cref="ThresholdText"/>: six significant digits, or "no data".</summary>
+    public string ValueText => Value is { } v ? v.ToString("G6", System.Globalization.CultureInfo.InvariantCulture) : "no data";
+
     public IReadOnlyList<GuardrailSeries> BreachingSeries => Series.Where(s => s.ConditionMet).ToArray();
 
     public string ThresholdText => Threshold is { } t ? $"{(Operator == GuardrailOperator.GreaterThan ? ">" : "<")} {Number(t)}"
