@@ -17,6 +17,9 @@ public static class AuditEventCodec
     private const string HashSuffixStart = ",\"hash\":\"";
     private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 
+    [ThreadStatic]
+    private static byte[]? hashBuffer;
+
     public static string ToLine(AuditEvent auditEvent, out string hash)
     {
         var canonical = Canonical(ToJObject(auditEvent, includeHash: false));
@@ -123,47 +126,46 @@ public static class AuditEventCodec
     /// (the caller then falls back to parsing and re-canonicalizing).
     /// </summary>
     public static string? VerifiedHashFromWriterBytes(string line)
+        => TryVerifyWriterBytes(line, out var hash) ? hash.ToString() : null;
+
+    /// <summary>The allocation-free form of <see cref="VerifiedHashFromWriterBytes"/>, for verifying whole ledgers.</summary>
+    public static bool TryVerifyWriterBytes(string line, out Sha256Value hash)
     {
         const int hexLength = 64;
+        hash = default;
         var suffixLength = HashSuffixStart.Length + hexLength + 2;
         if (line.Length < suffixLength + 2 || !line.EndsWith("\"}", StringComparison.Ordinal) || string.CompareOrdinal(line, line.Length - suffixLength, HashSuffixStart, 0, HashSuffixStart.Length) != 0)
         {
-            return null;
+            return false;
         }
 
-        var storedHex = line.AsSpan(line.Length - hexLength - 2, hexLength);
+        if (!Sha256Value.TryParse(line.AsSpan(line.Length - hexLength - 2, hexLength), out var stored))
+        {
+            return false;
+        }
+
         var canonicalLength = line.Length - suffixLength;
         var maxBytes = Encoding.UTF8.GetMaxByteCount(canonicalLength + 1);
-        var buffer = maxBytes <= 8192 ? stackalloc byte[maxBytes] : new byte[maxBytes];
+        // A per-thread buffer: verification hashes every line of the ledger, on several threads, and a fresh (zeroed)
+        // buffer per line costs as much as the encoding itself.
+        if (hashBuffer is null || hashBuffer.Length < maxBytes)
+        {
+            hashBuffer = new byte[Math.Max(maxBytes, 4096)];
+        }
+
+        var buffer = hashBuffer.AsSpan();
         var written = Encoding.UTF8.GetBytes(line.AsSpan(0, canonicalLength), buffer);
         buffer[written++] = (byte)'}';
         Span<byte> digest = stackalloc byte[32];
         SHA256.HashData(buffer[..written], digest);
-        return HexEquals(digest, storedHex) ? storedHex.ToString() : null;
-    }
-
-    private static bool HexEquals(ReadOnlySpan<byte> digest, ReadOnlySpan<char> hex)
-    {
-        for (var i = 0; i < digest.Length; i++)
+        if (Sha256Value.FromDigest(digest) != stored)
         {
-            var high = HexValue(hex[2 * i]);
-            var low = HexValue(hex[(2 * i) + 1]);
-            if (high < 0 || low < 0 || ((high << 4) | low) != digest[i])
-            {
-                return false;
-            }
+            return false;
         }
 
+        hash = stored;
         return true;
     }
-
-    private static int HexValue(char c) => c switch
-    {
-        >= '0' and <= '9' => c - '0',
-        >= 'a' and <= 'f' => c - 'a' + 10,
-        >= 'A' and <= 'F' => c - 'A' + 10,
-        _ => -1,
-    };
 
     public static string Sha256Hex(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant();
 

@@ -228,7 +228,7 @@ public sealed class JsonlLedger : ILedger
                     throw new FlagsException("LedgerMalformed", FlagsErrorKind.InvalidData, $"The last line of the ledger '{Path}' is not an audit event; run Test-FlagAuditChain.", Path);
                 }
 
-                return (sequence, link.Hash);
+                return (sequence, link.Hash.Value.ToString());
             }
 
             window = (int)Math.Min(length, (long)window * 4);
