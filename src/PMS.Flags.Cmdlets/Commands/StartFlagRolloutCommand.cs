@@ -128,7 +128,7 @@ public sealed class StartFlagRolloutCommand : FlagCmdletBase
             var remaining = step.RemainingBake ?? TimeSpan.Zero;
             var wait = remaining > TimeSpan.Zero && remaining < PollInterval ? remaining : PollInterval;
             var stageShare = state.StageCount == 0 ? 0 : (int)(100.0 * Math.Max(0, state.StageNumber - 1) / state.StageCount);
-            var values = string.Join("; ", step.Guardrails.Select(g => $"{g.Guardrail} {(g.Value is { } v ? v.ToString("G4", CultureInfo.InvariantCulture) : "no data")} {g.ThresholdText} ({g.Status})"));
+            var values = string.Join("; ", step.Guardrails.Select(g => $"{g.Guardrail} {g.ValueText} {g.ThresholdText} ({g.Status})"));
             var record = new ProgressRecord(1, progress.Activity, $"stage {state.StageNumber}/{state.StageCount} at {FlagPercentage.Format(state.Percentage ?? 0)}%, bake left {Format(remaining)}")
             {
                 PercentComplete = Math.Clamp(stageShare, 0, 100),
@@ -138,23 +138,6 @@ public sealed class StartFlagRolloutCommand : FlagCmdletBase
             log.Post(() => WriteProgress(record));
             await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    private void ReportStep(RolloutStepResult step)
-    {
-        // A rollback already warns from the engine, with its detection-to-flag-off time; a pause does not.
-        if (step.Action is RolloutStepAction.Paused)
-        {
-            WriteWarning($"Rollout {step.RolloutId}: {step.Action} — {step.Reason}");
-        }
-
-        var reporter = new Engine.Reporting.CiReporter();
-        foreach (var line in reporter.Annotations(step))
-        {
-            WriteInformation(new HostInformationMessage { Message = line }, new[] { "PSHOST" });
-        }
-
-        reporter.AppendSummary(step);
     }
 
     private static string Describe(RolloutPreview preview)

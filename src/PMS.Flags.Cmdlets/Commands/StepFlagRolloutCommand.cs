@@ -24,13 +24,7 @@ public sealed class StepFlagRolloutCommand : RolloutCommandBase
             var id = await ResolveRolloutIdAsync(engine, ParameterSetName, RolloutId, Flag, environment, ct).ConfigureAwait(false);
             return await engine.StepAsync(id, user, ct).ConfigureAwait(false);
         });
-        // A rollback already warns from the engine, with its detection-to-flag-off time; a pause does not.
-        if (result.Action is RolloutStepAction.Paused)
-        {
-            WriteWarning($"Rollout {result.RolloutId}: {result.Action} — {result.Reason}");
-        }
-
-        ReportToCi(result);
+        ReportStep(result);
         WriteObject(result);
     }
 }

@@ -37,7 +37,7 @@ public sealed class StopFlagRolloutCommand : RolloutCommandBase
             var id = await ResolveRolloutIdAsync(engine, ParameterSetName, RolloutId, Flag, environment, ct).ConfigureAwait(false);
             return await engine.StopAsync(id, actor, ct).ConfigureAwait(false);
         });
-        ReportToCi(result);
+        ReportStep(result);
         WriteObject(result);
     }
 }

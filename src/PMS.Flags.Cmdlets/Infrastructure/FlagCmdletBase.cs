@@ -4,6 +4,7 @@ using PMS.Flags.Engine.Common;
 using PMS.Flags.Engine.Flags;
 using PMS.Flags.Engine.Guardrails;
 using PMS.Flags.Engine.Ledger;
+using PMS.Flags.Engine.Reporting;
 using PMS.Flags.Engine.Rollouts;
 
 namespace PMS.Flags.Cmdlets.Infrastructure;
@@ -135,6 +136,29 @@ public abstract class FlagCmdletBase : PSCmdlet
             var engine = new RolloutEngine(store, AuditTrailFor(ledger, log.Engine), guardrails);
             return await work(engine, log, ct).ConfigureAwait(false);
         });
+
+    /// <summary>
+    /// Tells people what a rollout step did: a warning for a pause (a rollback already warns from the engine, with its
+    /// detection-to-flag-off time), and the CI system's annotations and job summary as Write-Host would print them.
+    /// </summary>
+    protected void ReportStep(RolloutStepResult step)
+    {
+        if (step.Action is RolloutStepAction.Paused)
+        {
+            WriteWarning($"Rollout {step.RolloutId}: {step.Action} — {step.Reason}");
+        }
+
+        var reporter = new CiReporter();
+        foreach (var line in reporter.Annotations(step))
+        {
+            WriteInformation(new HostInformationMessage { Message = line }, new[] { "PSHOST" });
+        }
+
+        if (reporter.AppendSummary(step) is { } summary)
+        {
+            WriteVerbose($"Appended the step's summary to '{summary}'.");
+        }
+    }
 
     protected string ResolveEnvironment(string? environment, IFlagStore store)
         => !string.IsNullOrWhiteSpace(environment) ? environment!

@@ -3,7 +3,6 @@ using PMS.Flags.Cmdlets.Completers;
 using PMS.Flags.Engine.Common;
 using PMS.Flags.Engine.Flags;
 using PMS.Flags.Engine.Ledger;
-using PMS.Flags.Engine.Reporting;
 using PMS.Flags.Engine.Rollouts;
 
 namespace PMS.Flags.Cmdlets.Infrastructure;
@@ -79,21 +78,6 @@ public abstract class RolloutCommandBase : FlagCmdletBase
 
     private protected string EnvironmentForFlagSet()
         => ParameterSetName == ByFlagSet ? ResolveEnvironment(Environment, ResolveStore(Store)) : "";
-
-    /// <summary>Annotations for the CI log (as Write-Host would print them) and the GitHub job summary.</summary>
-    protected void ReportToCi(RolloutStepResult result)
-    {
-        var reporter = new CiReporter();
-        foreach (var line in reporter.Annotations(result))
-        {
-            WriteInformation(new HostInformationMessage { Message = line }, new[] { "PSHOST" });
-        }
-
-        if (reporter.AppendSummary(result) is { } summary)
-        {
-            WriteVerbose($"Appended the step's summary to '{summary}'.");
-        }
-    }
 
     protected RolloutActor Actor(string reason, string? ticket) => new() { User = UserIdentity.Resolve(User), Reason = reason, ApprovalTicket = string.IsNullOrWhiteSpace(ticket) ? null : ticket };
 }

@@ -230,66 +230,52 @@ public sealed class RolloutEngine
     }
 
     /// <summary>Pauses a running rollout, keeping the remaining bake time; a paused one is returned unchanged.</summary>
-    public async Task<RolloutState> SuspendAsync(string rolloutId, RolloutActor actor, CancellationToken cancellationToken)
-    {
-        RequireReason(actor, rolloutId);
-        for (var attempt = 0; attempt < options.MaxDecisionAttempts; attempt++)
+    public Task<RolloutState> SuspendAsync(string rolloutId, RolloutActor actor, CancellationToken cancellationToken)
+        => AppendStatusChangeAsync(rolloutId, actor, RolloutStatus.Paused, (state, now) =>
         {
-            var state = await LoadAsync(rolloutId, cancellationToken).ConfigureAwait(false);
-            EnsureSameStore(state);
-            RequireActive(state);
-            if (state.Status == RolloutStatus.Paused)
-            {
-                return state;
-            }
-
-            var now = time.GetUtcNow();
-            var remaining = state.RemainingBake(now);
             var details = StageDetails(state, state.StageIndex);
             details["cause"] = "manual";
-            details["remaining_bake"] = GuardrailJson.Span(remaining);
-            var draft = Event(state.Plan, RolloutEventTypes.Paused, actor.User, actor.Reason, actor.ApprovalTicket ?? state.Plan.ApprovalTicket, state.Percentage, null, "paused", details, now);
-            try
-            {
-                await Ledger.AppendAsync(draft, state.HeadSequence, cancellationToken).ConfigureAwait(false);
-                return await LoadAsync(rolloutId, cancellationToken).ConfigureAwait(false);
-            }
-            catch (FlagsException ex) when (ex.ErrorId == HeadMovedErrorId)
-            {
-            }
-        }
-
-        throw LedgerBusy(rolloutId);
-    }
+            details["remaining_bake"] = GuardrailJson.Span(state.RemainingBake(now));
+            return Event(state.Plan, RolloutEventTypes.Paused, actor.User, actor.Reason, actor.ApprovalTicket ?? state.Plan.ApprovalTicket, state.Percentage, null, "paused", details, now);
+        }, cancellationToken);
 
     /// <summary>Resumes a paused rollout with the bake time that remained when it paused; a running one is returned unchanged.</summary>
-    public async Task<RolloutState> ResumeAsync(string rolloutId, RolloutActor actor, CancellationToken cancellationToken)
-    {
-        RequireReason(actor, rolloutId);
-        for (var attempt = 0; attempt < options.MaxDecisionAttempts; attempt++)
+    public Task<RolloutState> ResumeAsync(string rolloutId, RolloutActor actor, CancellationToken cancellationToken)
+        => AppendStatusChangeAsync(rolloutId, actor, RolloutStatus.Running, (state, now) =>
         {
-            var state = await LoadAsync(rolloutId, cancellationToken).ConfigureAwait(false);
-            EnsureSameStore(state);
-            RequireActive(state);
-            if (state.Status == RolloutStatus.Running)
-            {
-                return state;
-            }
-
             var ticket = actor.ApprovalTicket ?? state.Plan.ApprovalTicket;
             if (string.IsNullOrWhiteSpace(ticket) && FlagOperations.IsProtected(store, state.Environment))
             {
                 throw new FlagsException("ApprovalTicketRequired", FlagsErrorKind.PermissionDenied, $"Resuming a rollout in '{state.Environment}' requires -ApprovalTicket.", rolloutId);
             }
 
-            var now = time.GetUtcNow();
             var remaining = state.RemainingBake(now);
             var details = StageDetails(state, state.StageIndex);
             details["remaining_bake"] = GuardrailJson.Span(remaining);
             details["bake_due_at"] = state.StageApplied ? GuardrailJson.Time(now + remaining) : null;
             details["paused_at"] = state.PausedAt is { } pausedAt ? GuardrailJson.Time(pausedAt) : null;
             details["pause_cause"] = state.PauseCause;
-            var draft = Event(state.Plan, RolloutEventTypes.Resumed, actor.User, actor.Reason, ticket, state.Percentage, null, "resumed", details, now);
+            return Event(state.Plan, RolloutEventTypes.Resumed, actor.User, actor.Reason, ticket, state.Percentage, null, "resumed", details, now);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Suspend and Resume: fold the state, return it as is when it already has the target status, otherwise append the
+    /// event built from it at the head it was folded from; when another writer moved the head, fold again and decide again.
+    /// </summary>
+    private async Task<RolloutState> AppendStatusChangeAsync(string rolloutId, RolloutActor actor, RolloutStatus target, Func<RolloutState, DateTimeOffset, AuditEvent> buildEvent, CancellationToken cancellationToken)
+    {
+        RequireReason(actor, rolloutId);
+        for (var attempt = 0; attempt < options.MaxDecisionAttempts; attempt++)
+        {
+            var state = await LoadAsync(rolloutId, cancellationToken).ConfigureAwait(false);
+            EnsureSameStore(state);
+            RequireActive(state);
+            if (state.Status == target)
+            {
+                return state;
+            }
+
+            var draft = buildEvent(state, time.GetUtcNow());
             try
             {
                 await Ledger.AppendAsync(draft, state.HeadSequence, cancellationToken).ConfigureAwait(false);
