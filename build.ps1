@@ -4,7 +4,16 @@
       Bootstrap  restore the PowerShell test modules (Pester) and install the system tools the tests use
       Build      publish the module into out/PMS.Flags (engine and third-party dlls under dependencies/)
       Test       Build, then xunit and Pester (Pester in a child pwsh against the BUILT module);
-                 ends with "Tests: N passed, N failed" and exits non-zero on any failure
+                 its LAST line is "Tests: N passed, N failed, N skipped" and it exits non-zero on any failure.
+                 Skipped counts every discovered test that did not run (skipped, not run, inconclusive); each is
+                 named in the log. The task also fails (one counted failure per rule broken, reason printed) when
+                 xunit or Pester ran no test, ran fewer tests than it discovered, had a skipped/inconclusive test,
+                 or when a full run's total falls below the floor in tests/test-floor.txt.
+                 Partial runs: -Tag (Pester filtered) and -SkipXunit (xunit not run) are for the inner loop. They
+                 print "PARTIAL run" before the closing line, count the tests the filter left out as skipped, are
+                 never checked against the floor and never pass for a full run; they still fail when nothing ran.
+                 The floor is raised by hand in the same commit that adds tests; the task says when the total has
+                 outgrown it. It is never lowered silently: a lower total fails until the floor file is edited.
       Demo       Build, then run examples/local-rollout.ps1 in a fresh pwsh
       Bench      Build, then run tests/bench and print the figures
       Package    Build, then zip out/PMS.Flags
@@ -90,8 +99,18 @@ function Invoke-Build {
 
 function Get-XunitCounts([string] $TrxPath) {
     if (-not (Test-Path $TrxPath)) { return $null }
-    $counters = ([xml](Get-Content -Raw $TrxPath)).TestRun.ResultSummary.Counters
-    [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
+    $run = ([xml](Get-Content -Raw $TrxPath)).TestRun
+    $counters = $run.ResultSummary.Counters
+    # Whatever was discovered but did not end as passed or failed (NotExecuted = skipped, Inconclusive, ...).
+    $notRun = @($run.Results.UnitTestResult | Where-Object { $_ -and $_.outcome -notin 'Passed', 'Failed', 'Error', 'Timeout', 'Aborted' } |
+        ForEach-Object { "$($_.testName) [$($_.outcome)]" })
+    [pscustomobject]@{
+        Discovered = [int]$counters.total
+        Executed   = [int]$counters.executed
+        Passed     = [int]$counters.passed
+        Failed     = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        NotRun     = $notRun
+    }
 }
 
 function Invoke-Test {
@@ -99,20 +118,32 @@ function Invoke-Test {
     Invoke-Build
     if (Test-Path $ResultsDir) { Remove-Item $ResultsDir -Recurse -Force }
     $null = New-Item -ItemType Directory -Force $ResultsDir
-    $passed = 0; $failed = 0
+    $passed = 0; $failed = 0; $skipped = 0
+    $problems = [System.Collections.Generic.List[string]]::new()
+    $partial = [System.Collections.Generic.List[string]]::new()
 
-    if (-not $SkipXunit) {
+    if ($SkipXunit) { $partial.Add('xunit not run (-SkipXunit)') }
+    else {
         Write-Host '== xunit'
         dotnet test (Join-Path $Root 'PMS.FlagCmdlets.sln') -c Release --nologo -v q --logger 'trx;LogFilePrefix=xunit' --logger 'console;verbosity=normal' --results-directory $ResultsDir
         $xunitExit = $LASTEXITCODE
-        $trx = Get-ChildItem $ResultsDir -Filter 'xunit*.trx' -ErrorAction SilentlyContinue
-        $anyCounts = $false
+        $trx = @(Get-ChildItem $ResultsDir -Filter 'xunit*.trx' -ErrorAction SilentlyContinue)
+        $x = [pscustomobject]@{ Discovered = 0; Executed = 0; Passed = 0; Failed = 0; NotRun = @() }
         foreach ($file in $trx) {
             $counts = Get-XunitCounts $file.FullName
-            if ($counts) { $passed += $counts.Passed; $failed += $counts.Failed; $anyCounts = $true }
+            if ($counts) {
+                $x.Discovered += $counts.Discovered; $x.Executed += $counts.Executed; $x.Passed += $counts.Passed; $x.Failed += $counts.Failed
+                $x.NotRun += $counts.NotRun
+            }
         }
-        if ($xunitExit -and ($failed -eq 0)) { $failed += 1; Write-Host "xunit exited with $xunitExit without a failed test: counted as one failure." }
-        if (-not $anyCounts -and -not $xunitExit) { $failed += 1; Write-Host 'xunit produced no results: counted as one failure.' }
+        $passed += $x.Passed; $failed += $x.Failed
+        $xunitSkipped = [Math]::Max($x.Discovered - $x.Passed - $x.Failed, $x.NotRun.Count)
+        $skipped += $xunitSkipped
+        Write-Host "xunit: discovered $($x.Discovered), ran $($x.Passed + $x.Failed), passed $($x.Passed), failed $($x.Failed), skipped/not run $xunitSkipped"
+        foreach ($name in $x.NotRun) { Write-Host "  xunit did not run: $name" }
+        if ($x.Passed + $x.Failed -eq 0) { $problems.Add('xunit ran no test') }
+        elseif ($xunitSkipped -gt 0) { $problems.Add("xunit ran $($x.Passed + $x.Failed) of the $($x.Discovered) tests it discovered") }
+        if ($xunitExit -and ($x.Failed -eq 0)) { $problems.Add("xunit exited with $xunitExit without a failed test") }
     }
 
     Write-Host '== Test servers (stand-ins for LaunchDarkly and the PMS backend)'
@@ -121,19 +152,44 @@ function Invoke-Test {
     Write-Host '== Pester (child pwsh, built module)'
     $summary = Join-Path $ResultsDir 'pester-summary.json'
     $pesterArgs = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'tests/pester/Invoke-PesterSuite.ps1'), '-ModuleDirectory', $ModuleOut, '-SummaryPath', $summary)
-    if ($Tag) { $pesterArgs += @('-Tag', ($Tag -join ',')) }
+    if ($Tag) { $pesterArgs += @('-Tag', ($Tag -join ',')); $partial.Add("Pester filtered by -Tag $($Tag -join ',')") }
     dotnet $PwshDll @pesterArgs
     $pesterExit = $LASTEXITCODE
     if (Test-Path $summary) {
         $pester = Get-Content -Raw $summary | ConvertFrom-Json
         $passed += [int]$pester.Passed; $failed += [int]$pester.Failed
-        if ($pesterExit -and -not $pester.Failed) { $failed += 1; Write-Host "Pester exited with $pesterExit without a failed test: counted as one failure." }
+        $pesterRan = [int]$pester.Passed + [int]$pester.TestsFailed
+        $pesterSkipped = [int]$pester.Skipped + [int]$pester.Inconclusive + [int]$pester.NotRun
+        $skipped += $pesterSkipped
+        Write-Host "Pester: discovered $($pester.Discovered), ran $pesterRan, passed $($pester.Passed), failed $($pester.Failed), skipped $($pester.Skipped), inconclusive $($pester.Inconclusive), not run $($pester.NotRun)"
+        foreach ($name in @($pester.SkippedNames) + @($pester.InconclusiveNames)) { if ($name) { Write-Host "  Pester did not run: $name" } }
+        if (-not $Tag) { foreach ($name in @($pester.NotRunNames)) { if ($name) { Write-Host "  Pester did not run: $name [NotRun]" } } }
+        else { Write-Host "  Pester: $($pester.NotRun) test(s) left out by -Tag (counted as skipped)" }
+        if ($pesterRan -eq 0) { $problems.Add('Pester ran no test') }
+        if ([int]$pester.Skipped + [int]$pester.Inconclusive -gt 0) { $problems.Add("Pester skipped $($pester.Skipped) and found $($pester.Inconclusive) inconclusive test(s)") }
+        if (-not $Tag -and [int]$pester.NotRun -gt 0) { $problems.Add("Pester ran $pesterRan of the $($pester.Discovered) tests it discovered") }
+        if ($pesterExit -and -not $pester.Failed) { $problems.Add("Pester exited with $pesterExit without a failed test") }
     }
     else {
-        $failed += 1; Write-Host "Pester produced no summary (exit $pesterExit): counted as one failure."
+        $problems.Add("Pester produced no summary (exit $pesterExit)")
     }
 
-    Write-Host "Tests: $passed passed, $failed failed"
+    $floorFile = Join-Path $Root 'tests/test-floor.txt'
+    $ran = $passed + $failed
+    if ($partial.Count -eq 0) {
+        $floor = [int]((Get-Content $floorFile -ErrorAction SilentlyContinue | Where-Object { $_ -match '^\s*\d+\s*$' } | Select-Object -First 1) ?? 0)
+        if ($floor -le 0) { $problems.Add("tests/test-floor.txt holds no floor") }
+        elseif ($ran -lt $floor) { $problems.Add("$ran tests ran, below the floor of $floor in tests/test-floor.txt (tests went missing; lower the floor only deliberately)") }
+        elseif ($ran -gt $floor) { Write-Host "Floor: $ran tests ran, the floor is $floor; raise tests/test-floor.txt to $ran in the commit that added them." }
+        else { Write-Host "Floor: $ran tests ran, exactly the floor." }
+    }
+    else {
+        Write-Host "PARTIAL run ($($partial -join '; ')): not a full run; the floor in tests/test-floor.txt is not checked."
+    }
+
+    foreach ($problem in $problems) { Write-Host "Counted as one failure: $problem." }
+    $failed += $problems.Count
+    Write-Host "Tests: $passed passed, $failed failed, $skipped skipped"
     if ($failed -gt 0) { exit 1 }
 }
 
@@ -206,7 +262,7 @@ switch ($Task) {
         try { Invoke-Test }
         catch {
             Write-Host "Test task failed before the tests completed: $_"
-            Write-Host 'Tests: 0 passed, 1 failed'
+            Write-Host 'Tests: 0 passed, 1 failed, 0 skipped'
             exit 1
         }
     }

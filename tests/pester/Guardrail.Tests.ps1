@@ -88,8 +88,10 @@ Describe 'New-FlagGuardrail' -Tag Rollout, Guardrail {
         @($playbook).Count | Should -Be 2
         ($rules | ConvertTo-Json) | Should -BeExactly ($playbook | ConvertTo-Json)
 
+        # Required: build.ps1 Bootstrap installs promtool (build/bootstrap/30-promtool-pyyaml.sh).
         $promtool = Get-Command promtool -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-        if ($promtool) {
+        $promtool | Should -Not -BeNullOrEmpty -Because 'build.ps1 Bootstrap installs promtool'
+        & {
             $file = Join-Path ([IO.Path]::GetTempPath()) ('pms-flags-rules-' + [guid]::NewGuid().ToString('N') + '.yml')
             try {
                 $yaml = "groups:`n  - name: pms-flags-presets`n    rules:`n" + (($rules | ForEach-Object {
@@ -208,7 +210,7 @@ Describe 'Test-FlagGuardrail against a real Prometheus' -Tag Rollout, Guardrail 
         $r.ThresholdText | Should -Be '> 1000'
         $r.Query | Should -Be 'sum(rate(http_requests_total[5s]))'
         @($r.Series).Count | Should -Be 1
-        $r.Series[0].RawValue | Should -Be ([string]$r.Series[0].RawValue)
+        $r.Series[0].RawValue | Should -BeOfType [string] -Because 'the raw value is Prometheus''s text, not a re-formatted double'
         [double]$r.Series[0].RawValue | Should -Be $r.Value
         $r.Evidence | Should -BeLike "Traffic healthy: worst {} = $($r.Series[0].RawValue) across 1 series; threshold > 1000"
         $table = $r | Format-Table | Out-String -Width 250

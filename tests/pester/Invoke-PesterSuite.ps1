@@ -1,7 +1,8 @@
 <#
 .SYNOPSIS
     Runs the Pester suite against the BUILT module. build.ps1 starts this in a child pwsh so the dlls under test are
-    never loaded into the session that builds them. Writes {Passed, Failed} to -SummaryPath.
+    never loaded into the session that builds them. Writes the counts (discovered, passed, failed, skipped, inconclusive, not run) and the names of the tests that did
+    not run to -SummaryPath; build.ps1 turns them into the closing line.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModuleDirectory,
@@ -23,21 +24,32 @@ $config.TestResult.OutputFormat = 'NUnitXml'
 $config.TestResult.OutputPath = Join-Path (Split-Path $SummaryPath) 'pester.xml'
 if ($Tag) { $config.Filter.Tag = $Tag -split ',' }
 $result = Invoke-Pester -Configuration $config
-if (-not $result) {
-    # Pester reports some failures (no test files, a broken configuration) as an error record and no result.
-    [ordered]@{ Passed = 0; Failed = 1; Skipped = 0; NotRun = 0 } | ConvertTo-Json | Set-Content -Path $SummaryPath
-    exit 1
+
+function Write-Summary([int] $Failed, $Result) {
+    $names = { param($tests) @($tests | ForEach-Object { $_.ExpandedPath }) }
+    [ordered]@{
+        Discovered        = if ($Result) { $Result.TotalCount } else { 0 }
+        Passed            = if ($Result) { $Result.PassedCount } else { 0 }
+        TestsFailed       = if ($Result) { $Result.FailedCount } else { 0 }
+        Failed            = $Failed
+        Skipped           = if ($Result) { $Result.SkippedCount } else { 0 }
+        Inconclusive      = if ($Result) { $Result.InconclusiveCount } else { 0 }
+        NotRun            = if ($Result) { $Result.NotRunCount } else { 0 }
+        SkippedNames      = if ($Result) { & $names $Result.Skipped } else { @() }
+        InconclusiveNames = if ($Result) { & $names $Result.Inconclusive } else { @() }
+        NotRunNames       = if ($Result) { & $names $Result.NotRun } else { @() }
+    } | ConvertTo-Json -Depth 3 | Set-Content -Path $SummaryPath
 }
 
-# A container that fails to load hides its tests; count each as a failure so it can never pass silently.
-# So does a run that found no test file at all: Invoke-Pester then only writes an error and returns nothing.
+# Pester reports some failures (no test files, a broken configuration) as an error record and no result: a run that
+# found no test file at all only writes an error and returns nothing. Counted as a failure so it never passes.
 if ($null -eq $result) {
-    [ordered]@{ Passed = 0; Failed = 1; Skipped = 0; NotRun = 0 } | ConvertTo-Json | Set-Content -Path $SummaryPath
+    Write-Summary 1 $null
     Write-Error 'Pester returned no result: it found no *.Tests.ps1 file to run.' -ErrorAction Continue
     exit 1
 }
+
+# A container or block that fails to load hides its tests; each counts as a failure so it can never pass silently.
 $failed = $result.FailedCount + $result.FailedContainersCount + $result.FailedBlocksCount
-[ordered]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount; NotRun = $result.NotRunCount } |
-    ConvertTo-Json | Set-Content -Path $SummaryPath
-if ($result.SkippedCount -gt 0) { Write-Warning "$($result.SkippedCount) Pester test(s) were skipped." }
+Write-Summary $failed $result
 exit ([int]($failed -gt 0))
