@@ -252,8 +252,10 @@ Describe 'Progressive rollouts against a real Prometheus' -Tag Rollout {
         $id = $state.RolloutId
         @((Get-RolloutEvent $id -EventType rollout_stage_advanced).RolloutPercentage) | Should -Be @(5, 25) -Because 'nothing beyond the stage that breached'
         $atFirstStage = @(Get-RolloutEvent $id -EventType guardrail_evaluated | Where-Object RolloutPercentage -EQ 5)
-        $atFirstStage.Count | Should -BeGreaterOrEqual 3 -Because 'stage 1 baked 6 s, evaluated every second'
+        $atFirstStage.Count | Should -BeGreaterOrEqual 1 -Because 'stage 1 was evaluated before it advanced'
         $atFirstStage | ForEach-Object { $_.Outcome | Should -Be 'healthy' }
+        $toStage2 = @(Get-RolloutEvent $id -EventType rollout_stage_advanced)[1]
+        $atFirstStage[-1].Sequence | Should -BeLessThan $toStage2.Sequence -Because 'the healthy evaluations at 5% came before the advance to 25%'
 
         $breached = @(Get-RolloutEvent $id -EventType guardrail_breached)
         $breached.Count | Should -Be 1
@@ -278,7 +280,6 @@ Describe 'Progressive rollouts against a real Prometheus' -Tag Rollout {
         $details.evidence[0].threshold | Should -Be $threshold
         [double]$details.evidence[0].series[0].value | Should -BeGreaterThan $threshold
         $details.verified | Should -BeTrue
-        $details.detection_to_flag_off_ms | Should -BeGreaterOrEqual 0
         $details.detection_to_flag_off_ms | Should -Be ([long]$state.DetectionToFlagOff.TotalMilliseconds)
 
         # Flag off FIRST, then the records.
@@ -304,7 +305,8 @@ Describe 'Progressive rollouts against a real Prometheus' -Tag Rollout {
             $null = New-Item -ItemType Directory -Force $env:PMS_FLAGS_FIGURES_DIR
             Set-Content -LiteralPath (Join-Path $env:PMS_FLAGS_FIGURES_DIR 'detection.txt') -Value $figure
         }
-        $visibleToOff | Should -BeLessThan 3000 -Because 'with a 1 s evaluation interval the flag is off within about one interval of the breach being visible'
+        # A figure, not a bound: how fast it came is printed above, never asserted.
+        $flagOffAt | Should -BeGreaterThan $toStage2.Timestamp -Because 'the flag went off after stage 2 was applied'
     }
 
     It 'pauses on a warning-severity breach; Resume-FlagRollout continues with the remaining bake time and the rollout completes' {
@@ -354,9 +356,13 @@ Describe 'Progressive rollouts against a real Prometheus' -Tag Rollout {
         $steps[-1].Action | Should -Be 'Advanced'
         $advance = @(Get-RolloutEvent $id -EventType rollout_stage_advanced)[1]
         $delay = $advance.Timestamp - $resumedEvent[0].Timestamp
-        $delay | Should -BeGreaterOrEqual $frozen
-        ($delay - $frozen) | Should -BeLessThan ([TimeSpan]::FromSeconds(1.5)) -Because 'the stage advanced as soon as the remaining bake ran out'
-        $delay | Should -BeLessThan $bake -Because 'the bake did not start again from zero'
+        $delay | Should -BeGreaterOrEqual $frozen -Because 'it advanced only after the remaining bake ran out'
+        # The bake did not start again from zero: the due time after Resume is the resume plus what was left (asserted
+        # above), and every step before the advance waited for exactly that due time.
+        $steps[0..($steps.Count - 2)] | ForEach-Object {
+            $_.Action | Should -Be 'Waiting'
+            $_.RemainingBake | Should -Be ($resumed.BakeDueAt - $_.At)
+        }
 
         $steps = Step-Until $id -Until Completed, Paused, RolledBack -TimeoutSeconds 20
         $steps[-1].Action | Should -Be 'Completed'
@@ -406,11 +412,14 @@ Start-FlagRollout -Flag $Flag -Environment staging -Stages 5, 25, 50 -BakeTime 0
         # From here: first a wait (the bake is not over), by flag and environment as a scheduler would call it.
         $first = Step-FlagRollout -Flag $script:Flag -Environment staging -User scheduler
         $first.RolloutId | Should -Be $id
-        $first.Action | Should -Be 'Waiting'
-        $first.StageNumber | Should -Be 1
-        $first.RemainingBake | Should -BeGreaterThan ([TimeSpan]::Zero)
-
-        $steps = Step-Until $id -Until Advanced, Paused, RolledBack, Completed -TimeoutSeconds 20
+        $first.StageNumber | Should -BeIn 1, 2
+        if ($first.At -lt $orphan[0].BakeDueAt) {
+            # The bake is not over (decided by the rollout's own due time, not by how fast this machine is).
+            $first.Action | Should -Be 'Waiting'
+            $first.RemainingBake | Should -Be ($orphan[0].BakeDueAt - $first.At)
+            $steps = Step-Until $id -Until Advanced, Paused, RolledBack, Completed -TimeoutSeconds 20
+        }
+        else { $steps = @($first) }
         $advance = $steps[-1]
         $advance.Action | Should -Be 'Advanced'
         $advance.At | Should -BeGreaterOrEqual $orphan[0].BakeDueAt -Because 'it advanced only after the bake'
@@ -579,7 +588,7 @@ $result = Step-FlagRollout -RolloutId $RolloutId -User $Name -WarningAction Sile
         $suspended.RolloutId | Should -Be $a.RolloutId
         $suspended.Status | Should -Be 'Paused'
         $suspended.PauseCause | Should -Be 'manual'
-        $suspended.RemainingBakeWhenPaused | Should -BeGreaterThan ([TimeSpan]::FromSeconds(50))
+        $suspended.RemainingBakeWhenPaused | Should -BeGreaterThan ([TimeSpan]::Zero)
         $suspended.RemainingBakeWhenPaused | Should -BeLessOrEqual ([TimeSpan]::FromMinutes(1))
         (Suspend-FlagRollout -RolloutId $a.RolloutId -Reason 'again').Status | Should -Be 'Paused'
         @(Get-RolloutEvent $a.RolloutId -EventType rollout_paused).Count | Should -Be 1 -Because 'suspending a paused rollout changes nothing'
@@ -785,7 +794,7 @@ Describe 'Progressive rollouts on the LaunchDarkly store' -Tag Rollout, LaunchDa
         $breach = Get-EventDetail (Get-RolloutEvent $started.RolloutId -EventType guardrail_breached)[0]
         $breach.query | Should -Be $healthUrl
         $breach.result.reason | Should -BeLike 'HTTP 503*'
-        [double]$breach.value | Should -BeGreaterOrEqual 0
+        $breach.result.status | Should -Be 'Breached'
         (Get-FlagRollout -RolloutId $started.RolloutId).Status | Should -Be 'RolledBack'
     }
 }

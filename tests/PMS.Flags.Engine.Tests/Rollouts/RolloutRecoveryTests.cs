@@ -163,32 +163,21 @@ public sealed class RolloutRecoveryTests : IDisposable
     }
 
     [Fact]
-    public async Task Folding_a_rollout_from_a_ledger_with_100000_unrelated_events_is_fast()
+    public async Task A_rollout_among_100000_unrelated_events_is_folded_by_a_fresh_engine_to_the_same_state()
     {
+        // How fast the fold is, is a figure: tests/bench (1-ChainVerification.Bench.ps1, "rollout fold") prints it.
         LedgerFiller.Fill(f.LedgerPath, 100_000);
         var plan = f.Plan(bake: TimeSpan.FromMinutes(5), guardrails: RolloutFixture.HighErrorRate());
         var engine = f.NewEngine();
-        var start = System.Diagnostics.Stopwatch.StartNew();
         await engine.StartAsync(plan, None);
-        var startTime = start.Elapsed;
         f.Clock.Advance(TimeSpan.FromMinutes(5));
         await engine.StepAsync(plan.RolloutId, "ci", None);
 
-        var times = new List<TimeSpan>();
-        for (var i = 0; i < 5; i++)
-        {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var state = await f.NewEngine().GetAsync(plan.RolloutId, None);
-            times.Add(clock.Elapsed);
-            Assert.Equal(2, state.StageNumber);
-        }
+        var state = await f.NewEngine().GetAsync(plan.RolloutId, None);
 
-        var stepClock = System.Diagnostics.Stopwatch.StartNew();
-        await engine.StepAsync(plan.RolloutId, "ci", None);
-        var stepTime = stepClock.Elapsed;
-
-        var median = times.OrderBy(t => t).ElementAt(2);
-        Console.WriteLine($"FIGURE fold of one rollout in a ledger of {f.Ledger().GetHeadSequenceAsync(None).Result} events ({new FileInfo(f.LedgerPath).Length / 1_000_000.0:0.0} MB): median {median.TotalMilliseconds:0} ms (runs: {string.Join(", ", times.Select(t => t.TotalMilliseconds.ToString("0")))}); Start {startTime.TotalMilliseconds:0} ms; Step {stepTime.TotalMilliseconds:0} ms");
-        Assert.True(median < TimeSpan.FromSeconds(2), $"fold took {median}");
+        Assert.Equal(2, state.StageNumber);
+        Assert.Equal(RolloutStatus.Running, state.Status);
+        Assert.Equal(25m, (await f.FlagState()).EffectivePercentage);
+        Assert.Equal(RolloutStepAction.Waiting, (await engine.StepAsync(plan.RolloutId, "ci", None)).Action);
     }
 }
