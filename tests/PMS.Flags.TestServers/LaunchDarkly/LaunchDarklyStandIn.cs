@@ -16,7 +16,9 @@ namespace PMS.Flags.TestServers.LaunchDarkly;
 /// "What the stand-in must do"). It listens on 127.0.0.1, requires the Authorization header, validates semantic and JSON
 /// patches like the service, honours dryRun, keeps an audit list and a request log, and injects faults on demand.
 /// <para>Control API (no auth): POST/GET/DELETE /_control/faults, GET/DELETE /_control/requests, GET /_control/audit,
-/// GET /_control/flags/{project}/{flag}, POST /_control/reset, POST /_control/shutdown.</para>
+/// GET /_control/flags/{project}/{flag}, POST/GET /_control/pending-changes ({"project","flag","environment","kind"}:
+/// a pending scheduled change or approval request that a conflicting PATCH would break), POST /_control/reset,
+/// POST /_control/shutdown.</para>
 /// </summary>
 public sealed partial class LaunchDarklyStandIn : IAsyncDisposable
 {
@@ -126,7 +128,9 @@ public sealed partial class LaunchDarklyStandIn : IAsyncDisposable
         }));
 
         app.MapMethods("/api/v2/flags/{projectKey}/{flagKey}", new[] { "PATCH" }, (HttpContext c, string projectKey, string flagKey)
-            => Answer(() => state.Patch(projectKey, flagKey, c.Request.ContentType, (string)c.Items[BodyKey]!, string.Equals(c.Request.Query["dryRun"], "true", StringComparison.OrdinalIgnoreCase))));
+            => Answer(() => state.Patch(projectKey, flagKey, c.Request.ContentType, (string)c.Items[BodyKey]!,
+                string.Equals(c.Request.Query["dryRun"], "true", StringComparison.OrdinalIgnoreCase),
+                string.Equals(c.Request.Query["ignoreConflicts"], "true", StringComparison.OrdinalIgnoreCase))));
 
         app.MapGet("/api/v2/flag-statuses/{projectKey}/{environmentKey}/{flagKey}", (string projectKey, string environmentKey, string flagKey)
             => Answer(() => state.GetFlagStatus(projectKey, environmentKey, flagKey)));
@@ -166,6 +170,17 @@ public sealed partial class LaunchDarklyStandIn : IAsyncDisposable
             state.ClearRequests();
             return new JObject { ["items"] = new JArray() };
         }));
+        app.MapPost("/_control/pending-changes", async (HttpContext c) =>
+        {
+            using var reader = new StreamReader(c.Request.Body, Encoding.UTF8);
+            var text = await reader.ReadToEndAsync().ConfigureAwait(false);
+            return Answer(() =>
+            {
+                var spec = JObject.Parse(text);
+                return state.AddPendingChange((string?)spec["project"] ?? "", (string?)spec["flag"] ?? "", (string?)spec["environment"] ?? "", (string?)spec["kind"] ?? "scheduledChange");
+            });
+        });
+        app.MapGet("/_control/pending-changes", () => Answer(() => new JObject { ["items"] = state.PendingChanges() }));
         app.MapGet("/_control/audit", () => Answer(() => new JObject { ["items"] = JArray.FromObject(state.Audit) }));
         app.MapGet("/_control/flags/{projectKey}/{flagKey}", (string projectKey, string flagKey)
             => Answer(() => state.PeekFlag(projectKey, flagKey) ?? throw StandInError.NotFound($"Unknown flag '{projectKey}/{flagKey}'.")));

@@ -18,6 +18,7 @@ public sealed class LaunchDarklyStandInState
     private readonly string seedJson;
     private readonly List<RecordedRequest> requests = new();
     private readonly List<AuditEntry> audit = new();
+    private readonly List<PendingChange> pendingChanges = new();
     private Dictionary<string, Project> projects = new(StringComparer.Ordinal);
     private long requestSequence;
     private long auditSequence;
@@ -51,6 +52,7 @@ public sealed class LaunchDarklyStandInState
             projects = loaded;
             requests.Clear();
             audit.Clear();
+            pendingChanges.Clear();
             requestSequence = 0;
             auditSequence = 0;
         }
@@ -77,6 +79,38 @@ public sealed class LaunchDarklyStandInState
             {
                 return audit.ToArray();
             }
+        }
+    }
+
+    /// <summary>
+    /// Puts a pending scheduled change or approval request on one flag's environment, as another member would. A PATCH
+    /// that changes that environment's configuration would make it fail, so LaunchDarkly answers it with a 400 unless
+    /// the request says <c>ignoreConflicts=true</c> (REST API reference, "Update feature flag", query parameter
+    /// ignoreConflicts). The stand-in treats every configuration change of that environment as conflicting.
+    /// </summary>
+    public JObject AddPendingChange(string projectKey, string flagKey, string environmentKey, string kind)
+    {
+        if (kind is not ("scheduledChange" or "approvalRequest"))
+        {
+            throw StandInError.Invalid("kind must be 'scheduledChange' or 'approvalRequest'.");
+        }
+
+        lock (gate)
+        {
+            var project = RequireProject(projectKey);
+            RequireFlag(project, flagKey);
+            RequireEnvironment(project, environmentKey);
+            var pending = new PendingChange(StableId("pending", $"{projectKey}/{flagKey}/{environmentKey}/{pendingChanges.Count}"), projectKey, flagKey, environmentKey, kind);
+            pendingChanges.Add(pending);
+            return pending.ToJson();
+        }
+    }
+
+    public JArray PendingChanges()
+    {
+        lock (gate)
+        {
+            return new JArray(pendingChanges.Select(p => p.ToJson()));
         }
     }
 
@@ -224,7 +258,7 @@ public sealed class LaunchDarklyStandInState
     /// <c>{"comment", "patch"}</c>). Validates like LaunchDarkly, answers with the whole (would-be, for a dry run) flag,
     /// and bumps versions and records an audit entry only when something changed.
     /// </summary>
-    public JObject Patch(string projectKey, string flagKey, string? contentType, string body, bool dryRun)
+    public JObject Patch(string projectKey, string flagKey, string? contentType, string body, bool dryRun, bool ignoreConflicts = false)
     {
         var semantic = IsSemanticPatch(contentType, out var mediaType);
         if (!semantic && mediaType is not ("application/json" or "application/json-patch+json"))
@@ -325,6 +359,11 @@ public sealed class LaunchDarklyStandInState
                 .Select(p => p.Name)
                 .ToList();
             var flagLevelChanged = !JToken.DeepEquals(Without(candidate, "environments"), Without(stored, "environments"));
+            if (!ignoreConflicts && pendingChanges.FirstOrDefault(p => p.Project == projectKey && p.Flag == flagKey && changedEnvironments.Contains(p.Environment)) is { } conflict)
+            {
+                throw StandInError.Invalid($"This change would cause a pending {(conflict.Kind == "scheduledChange" ? "scheduled change" : "approval request")} ({conflict.Id}) in '{conflict.Environment}' to fail. Resolve the conflict, or repeat the request with ignoreConflicts=true.");
+            }
+
             if ((changedEnvironments.Count == 0 && !flagLevelChanged) || dryRun)
             {
                 return Present(project, dryRun ? candidate : stored, null, summary: false);
@@ -580,6 +619,11 @@ public sealed class LaunchDarklyStandInState
         public List<Environment> Environments { get; } = new();
 
         public SortedDictionary<string, JObject> Flags { get; } = new(StringComparer.Ordinal);
+    }
+
+    private sealed record PendingChange(string Id, string Project, string Flag, string Environment, string Kind)
+    {
+        public JObject ToJson() => new() { ["_id"] = Id, ["project"] = Project, ["flag"] = Flag, ["environment"] = Environment, ["kind"] = Kind };
     }
 
     private sealed record Environment(string ProjectKey, string Key, string Name, string Id, string Color, bool Critical, bool ApprovalsRequired);
