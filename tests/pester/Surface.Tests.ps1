@@ -108,26 +108,41 @@ Describe 'Cmdlet <_>' -Tag Surface -ForEach @(
         $attribute.SupportsShouldProcess | Should -Be ([bool]$expected.Impact)
         if ($expected.Impact) { $attribute.ConfirmImpact.ToString() | Should -Be $expected.Impact }
     }
+}
 
-    It 'binds Flag (alias Key) and Environment from the pipeline by property name where it has them' {
+# Generated only where they apply, so that no case passes without an assertion. The first case checks the lists
+# against the contract, so a new cmdlet with -Flag or -Environment cannot slip past both.
+BeforeDiscovery {
+    $script:PipedByFlag = 'Disable-Flag', 'Enable-Flag', 'Get-Flag', 'Get-FlagAudit', 'Invoke-EmergencyRollback', 'Set-FlagPercentage', 'Start-FlagRollout', 'Get-FlagRollout'
+    $script:PipedByRolloutId = 'Step-FlagRollout', 'Suspend-FlagRollout', 'Resume-FlagRollout', 'Stop-FlagRollout'
+}
+
+Describe 'Pipeline binding' -Tag Surface {
+    It 'covers every cmdlet with -Flag or -Environment (Connect-FlagStore''s -Environment is a default, not a target)' -TestCases @(@{ ByFlag = $script:PipedByFlag; ById = $script:PipedByRolloutId }) {
+        $targets = @($script:Contract.Keys | Where-Object { $_ -ne 'Connect-FlagStore' -and ($script:Contract[$_].Parameters -contains 'Flag' -or $script:Contract[$_].Parameters -contains 'Environment') })
+        @($targets | Sort-Object) | Should -Be @(@($ByFlag) + @($ById) | Sort-Object)
+        @($ById | Sort-Object) | Should -Be @($script:RolloutTargetCmdlets | Sort-Object)
+    }
+
+    It '<_> binds Flag (alias Key) and Environment from the pipeline by property name' -ForEach $script:PipedByFlag {
+        $command = Get-Command $_
         foreach ($parameterName in 'Flag', 'Environment') {
-            if (-not $command.Parameters.ContainsKey($parameterName)) { continue }
-            if ($name -eq 'Connect-FlagStore') { continue }   # a default, not a target
+            $command.Parameters.ContainsKey($parameterName) | Should -BeTrue -Because "$_ has -$parameterName"
             $parameter = $command.Parameters[$parameterName]
             if ($parameterName -eq 'Flag') { $parameter.Aliases | Should -Contain 'Key' }
-            if ($name -in $script:RolloutTargetCmdlets) { continue }   # piped by RolloutId instead: see the next test
             $parameter.ParameterSets.Values.ValueFromPipelineByPropertyName | Should -Not -Contain $false
         }
     }
 
-    It 'names a rollout by -RolloutId (position 0, piped by property name, the default set) or by -Flag/-Environment' {
-        if ($name -notin $script:RolloutTargetCmdlets) { return }
+    It '<_> names a rollout by -RolloutId (position 0, piped by property name, the default set) or by -Flag (alias Key)/-Environment' -ForEach $script:PipedByRolloutId {
+        $command = Get-Command $_
         @($command.ParameterSets.Name | Sort-Object) | Should -Be @('ByFlag', 'ById')
         $command.DefaultParameterSet | Should -Be 'ById'
         $rolloutId = $command.Parameters['RolloutId'].ParameterSets['ById']
         $rolloutId.IsMandatory | Should -BeTrue
         $rolloutId.Position | Should -Be 0
         $rolloutId.ValueFromPipelineByPropertyName | Should -BeTrue
+        $command.Parameters['Flag'].Aliases | Should -Contain 'Key'
         $command.Parameters['Flag'].ParameterSets['ByFlag'].IsMandatory | Should -BeTrue
         $command.Parameters['Flag'].ParameterSets['ByFlag'].ValueFromPipelineByPropertyName | Should -BeFalse
         $command.Parameters['Environment'].ParameterSets.Keys | Should -Be @('ByFlag')
