@@ -7,7 +7,9 @@ using PMS.Flags.Engine.Ledger;
 //     sets <flagPrefix>0 .. <flagPrefix>(count-1), flag i to percentage (i + 1) + 0.5 (distinct per flag)
 //   ledger <ledger.jsonl> <userPrefix> <count> [goFile]
 //     appends <count> events with user_id <userPrefix> and reason "<userPrefix>-<i>"
-// With goFile, prints "ready" and waits until that file exists, so two processes start writing together.
+// With goFile, prints "ready" and waits until that file exists, so two processes start writing together. After its
+// first write each writer leaves "<goFile>.<name>.started" and waits until two such files exist (a meeting point), so
+// the rest of both writers' work provably overlaps. It prints "first <utc ticks>" and "last <utc ticks>" of its writes.
 if (args.Length < 4)
 {
     Console.Error.WriteLine("usage: flags <document> <environment> <flagPrefix> <count> [goFile] | ledger <ledger> <userPrefix> <count> [goFile]");
@@ -16,7 +18,9 @@ if (args.Length < 4)
 
 var mode = args[0];
 var goFileIndex = mode == "flags" ? 5 : 4;
-if (args.Length > goFileIndex)
+var goFile = args.Length > goFileIndex ? args[goFileIndex] : null;
+var writerName = mode == "flags" ? args[3] : args[2];
+if (goFile is not null)
 {
     Console.Out.WriteLine("ready");
     Console.Out.Flush();
@@ -48,6 +52,11 @@ switch (mode)
                 Console.Error.WriteLine($"unexpected result for {args[3]}{i}: changed={result.Changed} percentage={result.Current.Percentage}");
                 return 1;
             }
+
+            if (!Wrote(i, count))
+            {
+                return 3;
+            }
         }
 
         return 0;
@@ -71,6 +80,10 @@ switch (mode)
                 },
                 null,
                 CancellationToken.None);
+            if (!Wrote(i, count))
+            {
+                return 3;
+            }
         }
 
         return 0;
@@ -82,3 +95,36 @@ switch (mode)
 }
 
 static decimal PercentageFor(int i) => i + 1 + 0.5m;
+
+// After the first write: the meeting point. After the last: the figure the test checks the overlap with.
+bool Wrote(int i, int count)
+{
+    if (i == 0)
+    {
+        Console.Out.WriteLine($"first {DateTime.UtcNow.Ticks}");
+        if (goFile is not null)
+        {
+            File.WriteAllText($"{goFile}.{writerName}.started", "");
+            var directory = Path.GetDirectoryName(Path.GetFullPath(goFile))!;
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (Directory.GetFiles(directory, Path.GetFileName(goFile) + ".*.started").Length < 2)
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    Console.Error.WriteLine("timed out waiting for the other writer's first write");
+                    return false;
+                }
+
+                Thread.Sleep(1);
+            }
+        }
+    }
+
+    if (i == count - 1)
+    {
+        Console.Out.WriteLine($"last {DateTime.UtcNow.Ticks}");
+        Console.Out.Flush();
+    }
+
+    return true;
+}

@@ -18,6 +18,10 @@ public sealed class CrossProcessConcurrencyTests : IDisposable
     // Must match PercentageFor in the writer helper.
     private static decimal PercentageFor(int i) => i + 1 + 0.5m;
 
+    /// <summary>
+    /// Starts the writers, waits until each says it is ready, then lets them go together. The writers meet after their
+    /// first write (see the writer helper), and this asserts that their spans of writing overlapped.
+    /// </summary>
     private async Task RunTogetherAsync(params string[][] argumentSets)
     {
         var go = temp.Combine("go");
@@ -35,6 +39,14 @@ public sealed class CrossProcessConcurrencyTests : IDisposable
                 var exitCode = await writer.WaitAsync();
                 Assert.True(exitCode == 0, $"writer exited with {exitCode}: {await writer.StderrAsync()}");
             }
+
+            var spans = new List<(DateTime First, DateTime Last)>();
+            foreach (var writer in writers)
+            {
+                spans.Add(await writer.WriteSpanAsync());
+            }
+
+            Assert.True(spans.Max(s => s.First) <= spans.Min(s => s.Last), $"the writers did not overlap: {string.Join("; ", spans.Select(s => $"{s.First:O}..{s.Last:O}"))}");
         }
         finally
         {
@@ -98,6 +110,12 @@ public sealed class CrossProcessConcurrencyTests : IDisposable
             var reasons = events.Where(e => e.UserId == user).Select(e => e.Reason).ToArray();
             Assert.Equal(Enumerable.Range(0, perWriter).Select(i => $"{user}-{i}"), reasons);
         }
+
+        // The appends interleaved: each writer has events both before and after the other's first one.
+        var firstOfB = Array.FindIndex(events, e => e.UserId == "writer-b");
+        var firstOfA = Array.FindIndex(events, e => e.UserId == "writer-a");
+        Assert.Contains(events.Skip(firstOfB), e => e.UserId == "writer-a");
+        Assert.Contains(events.Skip(firstOfA), e => e.UserId == "writer-b");
 
         var verification = ledger.Verify(CancellationToken.None);
         Assert.True(verification.Valid, verification.Message);

@@ -1,6 +1,7 @@
 #Requires -Version 7.4
 # Two operators at once: two child pwsh processes change 20 different flags each in the same document and the same
-# ledger, at the same time. No change may be lost, and the ledger must stay one valid chain.
+# ledger, at the same time (a ready/go handshake, then a meeting after each one's first change, so they overlap). No
+# change may be lost, and the ledger must stay one valid chain.
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'PesterHelpers.ps1')
@@ -28,12 +29,21 @@ $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
 $null = Connect-FlagStore -Path $FlagFile -Environment staging
 $null = Connect-FlagLedger -Path $LedgerPath
-# Both processes start changing at the same moment, after their (slow) start-up.
+# Ready after the (slow) start-up; both start changing at the same moment, on the go signal.
+Set-Content -LiteralPath "$Go.$Prefix.ready" -Value 'ready'
 $deadline = [DateTime]::UtcNow.AddSeconds(60)
 while (-not (Test-Path $Go)) { if ([DateTime]::UtcNow -gt $deadline) { throw 'no go signal' }; Start-Sleep -Milliseconds 5 }
 foreach ($i in 0..19) {
     $flag = '{0}_flag_{1:D2}' -f $Prefix, $i
     $null = Set-FlagPercentage -Flag $flag -Percentage ($i + 1) -Reason "concurrency $Prefix $i" -User "worker-$Prefix"
+    if ($i -eq 0) {
+        # Meet after the first change, so the remaining 19 of each worker provably run at the same time.
+        Set-Content -LiteralPath "$Go.$Prefix.started" -Value 'started'
+        while (@(Get-ChildItem -LiteralPath (Split-Path $Go) -Filter "$(Split-Path -Leaf $Go).*.started").Count -lt 2) {
+            if ([DateTime]::UtcNow -gt $deadline) { throw 'the other worker never made its first change' }
+            Start-Sleep -Milliseconds 5
+        }
+    }
 }
 'done'
 '@
@@ -41,7 +51,12 @@ foreach ($i in 0..19) {
         $children = foreach ($prefix in 'a', 'b') {
             Start-ChildPwsh -ScriptPath $worker -ArgumentList @($env:PMS_FLAGS_MODULE, $sandbox.FlagFile, $sandbox.LedgerPath, $prefix, $go)
         }
-        Start-Sleep -Milliseconds 200
+        $deadline = [DateTime]::UtcNow.AddSeconds(90)
+        while (-not ((Test-Path "$go.a.ready") -and (Test-Path "$go.b.ready"))) {
+            if ([DateTime]::UtcNow -gt $deadline) { throw 'the workers did not get ready in 90 s' }
+            if (@($children | Where-Object { $_.Process.HasExited }).Count) { throw "a worker exited before it was ready: $(($children | ForEach-Object { $_.Stderr.Result }) -join ' ')" }
+            Start-Sleep -Milliseconds 20
+        }
         Set-Content -LiteralPath $go -Value 'go'
         foreach ($child in $children) {
             if (-not $child.Process.WaitForExit(90000)) { $child.Process.Kill(); throw 'a worker did not finish in 90 s' }
@@ -70,6 +85,11 @@ foreach ($i in 0..19) {
         @($events.Flag | Sort-Object -Unique).Count | Should -Be 40
         @($events | Where-Object UserId -EQ 'worker-a').Count | Should -Be 20
         @($events | Where-Object UserId -EQ 'worker-b').Count | Should -Be 20
+        # They overlapped: each worker has changes both before and after the other's first one.
+        $firstA = [array]::FindIndex([object[]]$events, [Predicate[object]] { param($e) $e.UserId -eq 'worker-a' })
+        $firstB = [array]::FindIndex([object[]]$events, [Predicate[object]] { param($e) $e.UserId -eq 'worker-b' })
+        @($events | Select-Object -Skip $firstB | Where-Object UserId -EQ 'worker-a').Count | Should -BeGreaterThan 0
+        @($events | Select-Object -Skip $firstA | Where-Object UserId -EQ 'worker-b').Count | Should -BeGreaterThan 0
         @(Get-SpoolFile $sandbox).Count | Should -Be 0
     }
 }

@@ -438,7 +438,9 @@ Start-FlagRollout -Flag $Flag -Environment staging -Stages 5, 25, 50 -BakeTime 0
     }
 
     It 'two Step-FlagRollout processes at once, bake elapsed: exactly one advance' {
-        $started = Start-FlagRollout -Flag $script:Flag -Environment staging -Stages 5, 25, 50 -BakeTime 00:00:03 -Guardrail (New-FlagGuardrail -Name ErrorRate -PrometheusUrl $prometheusUri -Query $script:ErrorQuery -Operator GreaterThan -Threshold 1) -Reason 'race' -NoWait
+        # The guardrail is the backend's /health, held until both steppers are measuring it: the two steps provably
+        # overlap, so the one that loses the claim must answer NoAction (Waiting would mean they ran one after the other).
+        $started = Start-FlagRollout -Flag $script:Flag -Environment staging -Stages 5, 25, 50 -BakeTime 00:00:03 -Guardrail (New-FlagGuardrail -Name BackendHealth -HealthUrl "$($backend.BaseUri)/health" -Severity Warning) -Reason 'race' -NoWait
         $id = $started.RolloutId
         $stepper = Write-ChildScript $case.Root 'stepper.ps1' @'
 param($ModulePath, $FlagFile, $LedgerPath, $RolloutId, $Ready, $Go, $Name)
@@ -462,6 +464,7 @@ $result = Step-FlagRollout -RolloutId $RolloutId -User $Name -WarningAction Sile
                 (Test-Path (Join-Path $case.Root 'stepper-a.ready')) -and (Test-Path (Join-Path $case.Root 'stepper-b.ready')) -and
                 ([DateTimeOffset]::UtcNow -gt (Get-FlagRollout -RolloutId $id).BakeDueAt.AddMilliseconds(200))
             }
+            $null = Invoke-RestMethod -Method Post "$($backend.BaseUri)/_control/health" -ContentType 'application/json' -Body '{ "healthy": true, "holdUntil": 2 }'
             Set-Content -LiteralPath $go -Value 'go'
             foreach ($child in $children) {
                 if (-not $child.Process.WaitForExit(60000)) { throw 'a stepper did not finish in 60 s' }
@@ -478,7 +481,8 @@ $result = Step-FlagRollout -RolloutId $RolloutId -User $Name -WarningAction Sile
             $Matches[1]
         }
         @($actions | Where-Object { $_ -eq 'Advanced' }).Count | Should -Be 1 -Because "the actions were: $($actions -join ', ')"
-        @($actions | Where-Object { $_ -ne 'Advanced' }) | Should -BeIn @('NoAction', 'Waiting')
+        @($actions | Where-Object { $_ -ne 'Advanced' }) | Should -Be @('NoAction') -Because 'the step that lost the claim had measured the same stage at the same time'
+        (Invoke-RestMethod "$($backend.BaseUri)/_control/state").healthReleasedTogether | Should -Be 2 -Because 'both steppers were evaluating the guardrail at once'
 
         $advanced = @(Get-RolloutEvent $id -EventType rollout_stage_advanced)
         @($advanced | ForEach-Object { (Get-EventDetail $_).stage_index }) | Should -Be @(0, 1) -Because 'stage 2 was claimed once'

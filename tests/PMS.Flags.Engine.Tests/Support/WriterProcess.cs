@@ -56,6 +56,17 @@ public sealed class WriterProcess : IDisposable
 
     public async Task<string> StderrAsync() => await stderr.WaitAsync(TimeSpan.FromSeconds(5));
 
+    /// <summary>What the writer printed after "ready"; read once it has exited.</summary>
+    public async Task<string> StdoutAsync() => await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(5));
+
+    /// <summary>When the writer made its first and its last write (it prints both), to check that writers overlapped.</summary>
+    public async Task<(DateTime First, DateTime Last)> WriteSpanAsync()
+    {
+        var lines = (await StdoutAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        DateTime Tick(string word) => new(long.Parse(lines.Single(l => l.StartsWith(word + " ", StringComparison.Ordinal))[(word.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Utc);
+        return (Tick("first"), Tick("last"));
+    }
+
     public void Dispose()
     {
         if (!process.HasExited)

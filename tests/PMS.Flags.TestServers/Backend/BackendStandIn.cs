@@ -13,7 +13,9 @@ namespace PMS.Flags.TestServers.Backend;
 /// A stand-in for the PMS backend: <c>/health</c>, <c>/api/v1/feature-flags/status</c> (bearer token required, like the
 /// real API) reading the same feature_flags.json the module writes, and <c>/metrics</c> whose error rate and latency
 /// follow the flag's exposure. Control API (no auth): POST /_control/fault {"faulty":bool,"errorRate":n,"latencySeconds":n},
-/// POST /_control/health {"healthy":bool}, GET /_control/state, POST /_control/shutdown.
+/// POST /_control/health {"healthy":bool, "holdUntil":n}, GET /_control/state, POST /_control/shutdown. With holdUntil, the
+/// next /health requests are held until n of them are in flight, then answered together: two guardrail evaluations
+/// are then provably at the same time (the state's healthReleasedTogether says how many were released at once).
 /// </summary>
 public sealed class BackendStandIn : IAsyncDisposable
 {
@@ -38,6 +40,59 @@ public sealed class BackendStandIn : IAsyncDisposable
 
     public bool Healthy { get; set; } = true;
 
+    private readonly object healthGate = new();
+    private int holdHealthUntil;
+    private int healthArrived;
+    private int healthReleasedTogether;
+    private TaskCompletionSource healthRelease = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Holds the next /health requests until <paramref name="count"/> are in flight (0 answers at once again).</summary>
+    public void HoldHealthUntil(int count)
+    {
+        lock (healthGate)
+        {
+            holdHealthUntil = count;
+            healthArrived = 0;
+            healthReleasedTogether = 0;
+            healthRelease = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    public int HealthReleasedTogether
+    {
+        get
+        {
+            lock (healthGate)
+            {
+                return healthReleasedTogether;
+            }
+        }
+    }
+
+    private async Task PassHealthGateAsync()
+    {
+        Task release;
+        lock (healthGate)
+        {
+            if (holdHealthUntil <= 0)
+            {
+                return;
+            }
+
+            healthArrived++;
+            release = healthRelease.Task;
+            if (healthArrived >= holdHealthUntil)
+            {
+                healthReleasedTogether = healthArrived;
+                holdHealthUntil = 0;
+                healthRelease.TrySetResult();
+            }
+        }
+
+        // A generous wait: a request that never gets company is answered anyway, and healthReleasedTogether stays 0.
+        await Task.WhenAny(release, Task.Delay(TimeSpan.FromSeconds(20))).ConfigureAwait(false);
+    }
+
     public static async Task<BackendStandIn> StartAsync(BackendStandInOptions options, CancellationToken cancellationToken = default)
     {
         var traffic = new TrafficSimulator(options, DateTimeOffset.UtcNow);
@@ -54,9 +109,13 @@ public sealed class BackendStandIn : IAsyncDisposable
         });
         var app = builder.Build();
         BackendStandIn? standIn = null;
-        app.MapGet("/health", () => standIn!.Healthy
-            ? Results.Json(new { status = "ok" })
-            : Results.Json(new { status = "unavailable" }, statusCode: 503));
+        app.MapGet("/health", async () =>
+        {
+            await standIn!.PassHealthGateAsync().ConfigureAwait(false);
+            return standIn.Healthy
+                ? Results.Json(new { status = "ok" })
+                : Results.Json(new { status = "unavailable" }, statusCode: 503);
+        });
         app.MapGet("/metrics", () =>
         {
             standIn!.AdvanceTraffic();
@@ -85,9 +144,14 @@ public sealed class BackendStandIn : IAsyncDisposable
         {
             var body = JObject.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync());
             standIn!.Healthy = (bool?)body["healthy"] ?? true;
+            if (body["holdUntil"] is { Type: JTokenType.Integer } holdUntil)
+            {
+                standIn.HoldHealthUntil((int)holdUntil);
+            }
+
             return Results.Json(new { healthy = standIn.Healthy });
         });
-        app.MapGet("/_control/state", () => Results.Json(new { exposure = standIn!.Exposure(), faulty = traffic.FeatureFaulty, healthy = standIn.Healthy }));
+        app.MapGet("/_control/state", () => Results.Json(new { exposure = standIn!.Exposure(), faulty = traffic.FeatureFaulty, healthy = standIn.Healthy, healthReleasedTogether = standIn.HealthReleasedTogether }));
         app.MapPost("/_control/shutdown", (IHostApplicationLifetime lifetime) =>
         {
             lifetime.StopApplication();
