@@ -84,10 +84,13 @@ public sealed class FlagOperationsTests : IDisposable
     public async Task A_percentage_change_without_a_percentage_is_refused()
     {
         var f = Fixture();
+        var before = f.DocumentBytes;
 
         var ex = await Assert.ThrowsAsync<FlagsException>(() => f.Operations.ChangeAsync(Mutation("staging", FlagChangeKind.SetPercentage, null), CancellationToken.None));
 
         Assert.Equal("PercentageRequired", ex.ErrorId);
+        Assert.Equal(before, f.DocumentBytes);
+        Assert.False(File.Exists(f.LedgerPath));
     }
 
     [Fact]
@@ -240,10 +243,12 @@ public sealed class FlagOperationsTests : IDisposable
     public async Task An_unknown_flag_is_refused_before_anything_is_recorded()
     {
         var f = Fixture();
+        var before = f.DocumentBytes;
 
         var ex = await Assert.ThrowsAsync<FlagsException>(() => f.Operations.ChangeAsync(Mutation("staging", FlagChangeKind.TurnOn, flag: "nope"), CancellationToken.None));
 
         Assert.Equal("FlagNotFound", ex.ErrorId);
+        Assert.Equal(before, f.DocumentBytes);
         Assert.Empty(f.LedgerEvents);
     }
 }

@@ -18,9 +18,12 @@ BeforeAll {
     function script:Get-StandInAudit { @((Invoke-RestMethod "$script:BaseUri/_control/audit").items) }
     function script:Get-StoredFlag([string] $Key) { Invoke-RestMethod "$script:BaseUri/_control/flags/pms/$Key" }
     function script:Add-Fault([hashtable] $Spec) { $null = Invoke-RestMethod -Method Post "$script:BaseUri/_control/faults" -ContentType 'application/json' -Body ($Spec | ConvertTo-Json) }
+    # Every flag of the seed, so a test sees a change to ANY flag, not only to the one it targeted.
+    $script:SeedFlagKeys = @((Get-Content -Raw (Join-Path $env:PMS_FLAGS_REPO 'tests/PMS.Flags.TestServers/LaunchDarkly/default-seed.json') | ConvertFrom-Json).projects[0].flags.key)
     function script:Get-Snapshot([string] $Key = 'new-billing') {
         [pscustomobject]@{
-            Flag   = (Get-StoredFlag $Key | ConvertTo-Json -Depth 20)
+            Flag   = if ($Key -in $script:SeedFlagKeys) { Get-StoredFlag $Key | ConvertTo-Json -Depth 20 } else { '' }
+            Flags  = ($script:SeedFlagKeys | ForEach-Object { Get-StoredFlag $_ } | ConvertTo-Json -Depth 20)
             Audit  = @(Get-StandInAudit).Count
             Ledger = if (Test-Path $script:LedgerPath) { (Get-FileHash $script:LedgerPath).Hash } else { '' }
         }
@@ -219,16 +222,32 @@ Describe 'LaunchDarkly store' -Tag LaunchDarkly {
 
     Context 'bad inputs: a stable ErrorId and nothing changed' {
         It 'wrong key -> LaunchDarklyUnauthorized' {
+            $before = Get-Snapshot
             { Connect-FlagStore -LaunchDarkly -ProjectKey pms -ApiKey (ConvertTo-SecureString 'api-wrong' -AsPlainText -Force) -BaseUri $script:BaseUri } |
                 Should -Throw -ErrorId 'LaunchDarklyUnauthorized,PMS.Flags.Cmdlets.Commands.ConnectFlagStoreCommand'
+            $after = Get-Snapshot
+            $after.Flags | Should -Be $before.Flags
+            $after.Audit | Should -Be $before.Audit
+            $after.Ledger | Should -Be $before.Ledger
         }
         It 'unknown project -> ProjectNotFound' {
+            $before = Get-Snapshot
             { Connect-FlagStore -LaunchDarkly -ProjectKey nope -ApiKey $script:SecureToken -BaseUri $script:BaseUri } |
                 Should -Throw -ErrorId 'ProjectNotFound,PMS.Flags.Cmdlets.Commands.ConnectFlagStoreCommand'
+            $after = Get-Snapshot
+            $after.Flags | Should -Be $before.Flags
+            $after.Audit | Should -Be $before.Audit
+            $after.Ledger | Should -Be $before.Ledger
         }
         It 'http to a non-loopback host -> InsecureBaseUri' {
+            $before = Get-Snapshot
+            $requestsBefore = @(Get-Requests).Count
             { Connect-FlagStore -LaunchDarkly -ProjectKey pms -ApiKey $script:SecureToken -BaseUri 'http://ld.example.com' } |
                 Should -Throw -ErrorId 'InsecureBaseUri,PMS.Flags.Cmdlets.Commands.ConnectFlagStoreCommand'
+            $after = Get-Snapshot
+            $after.Flags | Should -Be $before.Flags
+            $after.Ledger | Should -Be $before.Ledger
+            @(Get-Requests).Count | Should -Be $requestsBefore -Because 'nothing was sent anywhere'
         }
         It '<Name> -> <ErrorId>' -ForEach @(
             @{ Name = 'unknown flag'; ErrorId = 'FlagNotFound'; Flag = 'no-such-flag'; Environment = 'staging'; Percentage = 10 }
@@ -237,11 +256,12 @@ Describe 'LaunchDarkly store' -Tag LaunchDarkly {
             @{ Name = 'percentage 101'; ErrorId = 'PercentageOutOfRange'; Flag = 'new-billing'; Environment = 'staging'; Percentage = 101 }
             @{ Name = 'percentage with 4 decimals'; ErrorId = 'PercentageTooPrecise'; Flag = 'new-billing'; Environment = 'staging'; Percentage = 12.3456 }
         ) {
-            $before = Get-Snapshot
+            $before = Get-Snapshot $Flag
             { Set-FlagPercentage -Flag $Flag -Environment $Environment -Percentage $Percentage -Reason 'bad input' -ApprovalTicket 'T-1' -ErrorAction Stop } |
                 Should -Throw -ErrorId "$ErrorId,PMS.Flags.Cmdlets.Commands.SetFlagPercentageCommand"
-            $after = Get-Snapshot
-            $after.Flag | Should -Be $before.Flag
+            $after = Get-Snapshot $Flag
+            $after.Flag | Should -Be $before.Flag -Because "the targeted flag $Flag is unchanged"
+            $after.Flags | Should -Be $before.Flags -Because 'and so is every other flag'
             $after.Audit | Should -Be $before.Audit
             $after.Ledger | Should -Be $before.Ledger
         }

@@ -49,8 +49,10 @@ Describe 'Connect-FlagStore' -Tag LocalStore {
     It 'with -ProtectedEnvironment requires a ticket in the environments named' {
         $null = Connect-FlagStore -Path $sandbox.FlagFile -ProtectedEnvironment staging
         $null = Connect-FlagLedger -Path $sandbox.LedgerPath
+        $before = Get-FileSnapshot $sandbox.FlagFile, $sandbox.LedgerPath
         { Set-FlagPercentage -Flag new_scheduler -Environment staging -Percentage 5 -Reason 'r' } |
             Should -Throw -ErrorId 'ApprovalTicketRequired,PMS.Flags.Cmdlets.Commands.SetFlagPercentageCommand'
+        Get-FileSnapshot $sandbox.FlagFile, $sandbox.LedgerPath | Should -Be $before -Because 'the refused change left the document (new_scheduler and every other flag) and the ledger as they were'
         # production is no longer protected once the list is replaced
         (Set-FlagPercentage -Flag new_reports -Environment production -Percentage 5 -Reason 'r').Percentage | Should -Be 5
     }

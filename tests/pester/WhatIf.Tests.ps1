@@ -59,10 +59,12 @@ Invoke-EmergencyRollback -Flag new_scheduler -Environment staging -Reason 'r' -W
     }
 
     It 'still refuses bad input under -WhatIf' {
+        $before = Get-FileSnapshot $sandbox.FlagFile, $sandbox.LedgerPath
         { Set-FlagPercentage -Flag new_reports -Environment production -Percentage 5 -Reason 'r' -WhatIf } |
             Should -Throw -ErrorId 'ApprovalTicketRequired,PMS.Flags.Cmdlets.Commands.SetFlagPercentageCommand'
         { Set-FlagPercentage -Flag no_such_flag -Environment staging -Percentage 5 -Reason 'r' -WhatIf -ErrorAction Stop } |
             Should -Throw -ErrorId 'FlagNotFound,PMS.Flags.Cmdlets.Commands.SetFlagPercentageCommand'
+        Get-FileSnapshot $sandbox.FlagFile, $sandbox.LedgerPath | Should -Be $before -Because 'new_reports, every other flag and the ledger are unchanged'
     }
 }
 

@@ -63,11 +63,14 @@ public sealed class LaunchDarklyErrorTests
     {
         await using var kit = await LaunchDarklyTestKit.StartAsync();
         var store = kit.Store();
+        var before = kit.Flag("new-billing");
 
         var error = await Assert.ThrowsAsync<FlagsException>(() => store.ApplyAsync(TurnOff("new-billing", "approvals"), CancellationToken.None));
 
         Assert.Equal(LaunchDarklyErrorIds.ApprovalRequired, error.ErrorId);
         Assert.Single(kit.State.Requests);
+        Assert.True(JToken.DeepEquals(before, kit.Flag("new-billing")));
+        Assert.Empty(kit.State.Audit);
     }
 
     [Fact]

@@ -101,7 +101,9 @@ public sealed class RolloutInputTests : IDisposable
         await f.NewEngine().StartAsync(running, None);
         var copy = Path.Combine(f.Directory, "copy.json");
         File.Copy(f.FlagPath, copy);
+        var copyBefore = File.ReadAllBytes(copy);
         await AssertRefused("RolloutStoreMismatch", () => f.NewEngine(new PMS.Flags.Engine.Flags.LocalFileFlagStore(copy)).StepAsync(running.RolloutId, "ci", None));
+        Assert.Equal(copyBefore, File.ReadAllBytes(copy)); // the store the refused step was pointed at
         Assert.Equal(other.Name, f.Store().Name); // the same file under another spelling is the same store
     }
 
