@@ -10,6 +10,7 @@ namespace PMS.Flags.Engine.Flags;
 public sealed class LocalFileFlagStore : IFlagStore
 {
     private readonly TimeSpan lockTimeout;
+    private readonly Lazy<string> identity;
 
     public LocalFileFlagStore(string path, string? defaultEnvironment = null, IEnumerable<string>? protectedEnvironments = null, TimeSpan? lockTimeout = null)
     {
@@ -17,11 +18,18 @@ public sealed class LocalFileFlagStore : IFlagStore
         DefaultEnvironment = defaultEnvironment;
         ProtectedEnvironments = (protectedEnvironments ?? new[] { "production" }).ToArray();
         this.lockTimeout = lockTimeout ?? TimeSpan.FromSeconds(30);
+        identity = new Lazy<string>(() => IdentityOf(Path));
     }
 
     public string Kind => "LocalFile";
 
     public string Name => $"LocalFile:{Path}";
+
+    /// <summary>
+    /// <c>localfile:</c> and the document's path relative to its git repository's root (so two clones of one repository,
+    /// on two agents, are the same store), or its canonical path outside a repository.
+    /// </summary>
+    public string Identity => identity.Value;
 
     public string Path { get; }
 
@@ -102,6 +110,9 @@ public sealed class LocalFileFlagStore : IFlagStore
             }
 
             File.Move(temporary, Path, overwrite: true);
+
+            // The rename lives in the directory: without this fsync a power loss can bring the old document back.
+            DirectorySync.Flush(directory);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -122,6 +133,14 @@ public sealed class LocalFileFlagStore : IFlagStore
         catch (UnauthorizedAccessException)
         {
         }
+    }
+
+    private static string IdentityOf(string path)
+    {
+        var canonical = CanonicalPath.Of(path);
+        var root = CanonicalPath.RepositoryRoot(canonical);
+        var shown = root is null ? canonical : System.IO.Path.GetRelativePath(root, canonical);
+        return "localfile:" + shown.Replace(System.IO.Path.DirectorySeparatorChar, '/');
     }
 
     private FlagState ToState(FlagDocumentValue value, DateTimeOffset lastModified)
