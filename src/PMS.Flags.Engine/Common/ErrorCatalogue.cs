@@ -65,6 +65,7 @@ public static class ErrorCatalogue
         new("RolloutAlreadyActive", FlagsErrorKind.InvalidOperation, "The flag already has an active rollout in that environment."),
         new("RolloutBakeTimeNegative", FlagsErrorKind.InvalidArgument, "The bake time is negative."),
         new("RolloutFlagAboveFirstStage", FlagsErrorKind.InvalidOperation, "The flag is already above the rollout's first stage."),
+        new("RolloutGuardrailNoData", FlagsErrorKind.InvalidOperation, "Start-FlagRollout: a guardrail whose no-data policy is not Pass has no data now; nothing was started or changed."),
         new("RolloutIdInUse", FlagsErrorKind.InvalidArgument, "The ledger already has events for that rollout id."),
         new("RolloutIdRequired", FlagsErrorKind.InvalidArgument, "A rollout id is required."),
         new("RolloutNotActive", FlagsErrorKind.InvalidOperation, "The rollout has ended; it cannot be suspended, resumed or stopped."),
