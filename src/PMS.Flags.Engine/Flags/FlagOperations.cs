@@ -27,6 +27,7 @@ public sealed class FlagOperations
         this.store = store;
         this.audit = audit;
         this.time = time ?? TimeProvider.System;
+        audit.ProtectedEnvironments ??= store.ProtectedEnvironments;
     }
 
     public static void Validate(IFlagStore store, FlagMutation mutation)

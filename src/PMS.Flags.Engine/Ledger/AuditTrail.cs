@@ -23,6 +23,36 @@ public sealed class AuditTrail
 
     public IOperationLog Log { get; }
 
+    /// <summary>
+    /// The protected-environment set in force, recorded in every event beside the authenticated principal; set by the
+    /// engine that owns the store (FlagOperations, RolloutEngine, EmergencyRollback).
+    /// </summary>
+    public IReadOnlyCollection<string>? ProtectedEnvironments { get; set; }
+
+    /// <summary>Who is really acting (the CI actor or the OS user), whatever -User asserted.</summary>
+    public string Principal { get; init; } = UserIdentity.Resolve(null);
+
+    /// <summary>
+    /// Adds who acted and under which policy to an event's details: the authenticated principal beside the asserted
+    /// user (user_id), and the protected environments in force. Every event this trail or a rollout decision writes.
+    /// </summary>
+    public AuditEvent Stamp(AuditEvent draft)
+    {
+        var details = draft.Details is null ? new Newtonsoft.Json.Linq.JObject() : AuditEventCodec.ParseJson(draft.Details) as Newtonsoft.Json.Linq.JObject ?? new Newtonsoft.Json.Linq.JObject();
+        if (details.ContainsKey("principal"))
+        {
+            return draft;
+        }
+
+        details["principal"] = Principal;
+        if (ProtectedEnvironments is { } environments)
+        {
+            details["protected_environments"] = new Newtonsoft.Json.Linq.JArray(environments);
+        }
+
+        return draft.WithDetails(details.ToString(Formatting.None));
+    }
+
     public async Task EnsureWritableAsync(CancellationToken cancellationToken)
     {
         Log.Verbose($"Checking that the audit ledger {Ledger.Name} can be written before changing anything.");
@@ -49,6 +79,7 @@ public sealed class AuditTrail
     {
         try
         {
+            drafts = drafts.Select(Stamp).ToArray();
             await FlushSpoolAsync(cancellationToken).ConfigureAwait(false);
             var stored = await Ledger.AppendAsync(drafts, null, false, cancellationToken).ConfigureAwait(false);
             foreach (var e in stored)

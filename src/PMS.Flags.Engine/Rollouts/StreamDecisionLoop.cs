@@ -47,7 +47,7 @@ internal sealed class StreamDecisionLoop
             IReadOnlyList<AuditEvent> stored;
             try
             {
-                stored = await audit.Ledger.AppendAsync(decision.Events, new LedgerExpectation(stream, readAt), false, cancellationToken).ConfigureAwait(false);
+                stored = await audit.Ledger.AppendAsync(decision.Events.Select(audit.Stamp).ToArray(), new LedgerExpectation(stream, readAt), false, cancellationToken).ConfigureAwait(false);
             }
             catch (LedgerException ex) when (ex.Failure == LedgerFailure.Conflict)
             {
