@@ -169,6 +169,19 @@ Describe 'Step-FlagRollout under GitHub Actions' -Tag CI {
         $markdown | Should -Match '(?m)^\| backend-health \| Critical \| Healthy \| [0-9.]+ \| 2xx \|\s*$'
     }
 
+    It 'a job summary that cannot be written is a warning after the result, not a failed step' {
+        $null = Start-CiTestRollout -Severity Critical
+        $summary = New-SummaryPath
+        $null = New-Item -ItemType Directory $summary   # a directory where the summary file should be
+
+        $run = Invoke-CiChild -Command ($script:StepScript + "`n" + '"RESULT-WRITTEN"') -Environment @{ GITHUB_ACTIONS = 'true'; GITHUB_STEP_SUMMARY = $summary }
+
+        $run.ExitCode | Should -Be 0 -Because $run.Stderr
+        $run.Stdout | Should -Match '(?m)^ACTION=Waiting\s*$'
+        $run.Stdout | Should -Match 'RESULT-WRITTEN'
+        ($run.Stdout + $run.Stderr) | Should -Match 'job summary could not be written'
+    }
+
     It 'appends one section per step to the same summary file' {
         $null = Start-CiTestRollout -Severity Critical
         $summary = New-SummaryPath

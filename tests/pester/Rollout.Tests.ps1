@@ -500,55 +500,31 @@ $result = Step-FlagRollout -RolloutId $RolloutId -User $Name -WarningAction Sile
         (Test-FlagAuditChain -Path $case.LedgerPath).Valid | Should -BeTrue
     }
 
-    It 'with Prometheus unreachable the no-data policy applies: Pause by default, never an advance' {
+    It 'Start-FlagRollout fails closed: with no data from a guardrail whose no-data policy is not Pass, nothing starts or changes' {
         $down = "http://127.0.0.1:$(Get-FreeTcpPort)"
         $guardrail = New-FlagGuardrail -Name ErrorRate -PrometheusUrl $down -Query $script:ErrorQuery -Operator GreaterThan -Threshold 1
         $guardrail.NoData | Should -Be 'Pause'
-        # A zero bake time: nothing but the guardrail stands between the first stage and the next.
-        $started = Start-FlagRollout -Flag $script:Flag -Environment staging -Stages 5, 25 -BakeTime 0 -Guardrail $guardrail -Reason 'blind' -NoWait -WarningVariable startWarnings 3>$null
-        ($startWarnings -join "`n") | Should -BeLike '*unreachable*'
-        $id = $started.RolloutId
+        $nothing = New-FlagGuardrail -Name Empty -PrometheusUrl $prometheusUri -Query 'sum(rate(pms_no_such_metric_total[5s]))' -Operator GreaterThan -Threshold 1 -NoData Fail
+        $document = [IO.File]::ReadAllBytes($flagFile)
+        $ledger = if (Test-Path $case.LedgerPath) { [IO.File]::ReadAllBytes($case.LedgerPath) } else { $null }
 
-        $step = Step-FlagRollout -RolloutId $id -WarningVariable stepWarnings 3>$null
-        $step.Action | Should -Be 'Paused'
-        $step.Status | Should -Be 'Paused'
-        $step.Reason | Should -BeLike 'No data at stage 1/2*'
-        $step.Guardrails[0].Status | Should -Be 'Error'
-        $step.Guardrails[0].Reason | Should -BeLike "*$down*unreachable*"
-        $step.State.PauseCause | Should -Be 'no_data'
-        ($stepWarnings -join "`n") | Should -BeLike '*Paused*'
-        $again = Step-FlagRollout -RolloutId $id 3>$null
-        $again.Action | Should -Be 'NoAction'
+        { Start-FlagRollout -Flag $script:Flag -Environment staging -Stages 5, 25 -BakeTime 0 -Guardrail $guardrail -Reason 'blind' -NoWait -ErrorAction Stop 3>$null } | Should -Throw -ErrorId RolloutGuardrailNoData
+        { Start-FlagRollout -Flag $script:Flag -Environment staging -Stages 5, 25 -BakeTime 0 -Guardrail $nothing -Reason 'empty' -NoWait -ErrorAction Stop 3>$null } | Should -Throw -ErrorId RolloutGuardrailNoData
 
-        @(Get-RolloutEvent $id -EventType rollout_stage_advanced).Count | Should -Be 1 -Because 'stage 2 was never claimed'
-        (Get-EventDetail (Get-RolloutEvent $id -EventType guardrail_evaluated)[0]).status | Should -Be 'Error'
-        (Get-EventDetail (Get-RolloutEvent $id -EventType rollout_paused)[0]).cause | Should -Be 'no_data'
-        (Read-FlagDocument $flagFile).staging[$script:Flag].rollout_percentage | Should -Be 5
+        [IO.File]::ReadAllBytes($flagFile) | Should -Be $document
+        if ($null -eq $ledger) { Test-Path $case.LedgerPath | Should -BeFalse } else { [IO.File]::ReadAllBytes($case.LedgerPath) | Should -Be $ledger }
+        @(Get-FlagRollout -Flag $script:Flag -Environment staging).Count | Should -Be 0
     }
 
-    It 'applies the other no-data policies explicitly: an unreachable source pauses even under Pass; Fail on a critical guardrail rolls back; Pass lets an empty answer through' {
+    It 'applies the Pass no-data policy explicitly: an unreachable source pauses even under Pass; Pass lets an empty answer through' {
         $down = "http://127.0.0.1:$(Get-FreeTcpPort)"
         $pass = New-FlagGuardrail -Name Blind -PrometheusUrl $down -Query $script:ErrorQuery -Operator GreaterThan -Threshold 1 -NoData Pass
         $a = Start-FlagRollout -Flag new_billing_engine -Environment staging -Stages 5, 25 -BakeTime 0 -Guardrail $pass -Reason 'pass, unreachable' -NoWait 3>$null
         $step = Step-FlagRollout -RolloutId $a.RolloutId 3>$null
         $step.Action | Should -Be 'Paused' -Because 'Pass covers an empty answer, not a source that cannot be asked'
 
-        $fail = New-FlagGuardrail -Name BlindCritical -PrometheusUrl $down -Query $script:ErrorQuery -Operator GreaterThan -Threshold 1 -NoData Fail
-        $b = Start-FlagRollout -Flag patient_portal_v2 -Environment staging -Stages 5, 25 -BakeTime 0 -Guardrail $fail -Reason 'fail, unreachable' -NoWait 3>$null
-        $step = Step-FlagRollout -RolloutId $b.RolloutId 3>$null
-        $step.Action | Should -Be 'RolledBack'
-        $step.State.EndCause | Should -Be 'no_data'
-        (Read-FlagDocument $flagFile).staging.patient_portal_v2.enabled | Should -BeFalse
-
-        # Prometheus up, but the query matches nothing: Pause by default, an explicit pass under Pass.
+        # Prometheus up, but the query matches nothing: an explicit pass under Pass (other policies do not even start).
         $nothing = 'sum(rate(pms_no_such_metric_total[5s]))'
-        $empty = New-FlagGuardrail -Name Empty -PrometheusUrl $prometheusUri -Query $nothing -Operator GreaterThan -Threshold 1
-        $c = Start-FlagRollout -Flag $script:Flag -Environment staging -Stages 5, 25 -BakeTime 0 -Guardrail $empty -Reason 'empty, pause' -NoWait 3>$null
-        $step = Step-FlagRollout -RolloutId $c.RolloutId 3>$null
-        $step.Action | Should -Be 'Paused'
-        $step.Guardrails[0].Status | Should -Be 'NoData'
-        $step.Guardrails[0].Reason | Should -Be 'the query returned no series'
-
         $emptyPass = New-FlagGuardrail -Name EmptyPass -PrometheusUrl $prometheusUri -Query $nothing -Operator GreaterThan -Threshold 1 -NoData Pass
         $d = Start-FlagRollout -Flag new_reports -Environment staging -Stages 5, 25 -BakeTime 0 -Guardrail $emptyPass -Reason 'empty, pass' -NoWait 3>$null
         $step = Step-FlagRollout -RolloutId $d.RolloutId 3>$null
@@ -756,8 +732,8 @@ Describe 'Progressive rollouts on the LaunchDarkly store' -Tag Rollout, LaunchDa
         $guardrail = New-FlagGuardrail -Name BackendHealth -HealthUrl $healthUrl
         $state = Start-FlagRollout -Flag $ldFlag -Environment production -Stages 10, 50, 100 -BakeTime 00:00:01 -Guardrail $guardrail -Reason 'Portal v2 rollout' -ApprovalTicket CHG-2024-17 -PollInterval 00:00:01
         $state.Status | Should -Be 'Completed'
-        $state.Store | Should -Be $store.Name
-        $state.Store | Should -BeLike 'LaunchDarkly:pms@*'
+        $state.Store | Should -Be $store.Identity
+        $state.Store | Should -Be 'launchdarkly:pms'
 
         $flag = Get-Flag -Flag $ldFlag -Environment production
         $flag.On | Should -BeTrue
@@ -771,7 +747,7 @@ Describe 'Progressive rollouts on the LaunchDarkly store' -Tag Rollout, LaunchDa
         @((Get-RolloutEvent $id -EventType rollout_stage_advanced).RolloutPercentage) | Should -Be @(10, 50, 100)
         $evaluated = @(Get-RolloutEvent $id -EventType guardrail_evaluated)
         $evaluated.Count | Should -BeGreaterOrEqual 3
-        $evaluated | ForEach-Object { $_.Outcome | Should -Be 'healthy'; $_.Store | Should -Be $store.Name }
+        $evaluated | ForEach-Object { $_.Outcome | Should -Be 'healthy'; $_.Store | Should -Be $store.Identity }
         @(Get-RolloutEvent $id -EventType rollout_completed).Count | Should -Be 1
         (Test-FlagAuditChain -Path $ledgerPath).Valid | Should -BeTrue
     }

@@ -72,5 +72,28 @@ public sealed class AuditEvent
         Hash = hash,
     };
 
+    public AuditEvent WithDetails(string? details) => new()
+    {
+        Timestamp = Timestamp,
+        EventType = EventType,
+        UserId = UserId,
+        FeatureFlag = FeatureFlag,
+        PreviousState = PreviousState,
+        NewState = NewState,
+        Environment = Environment,
+        Reason = Reason,
+        RolloutPercentage = RolloutPercentage,
+        ApprovalTicket = ApprovalTicket,
+        EventId = EventId,
+        Sequence = Sequence,
+        RolloutId = RolloutId,
+        Store = Store,
+        PreviousPercentage = PreviousPercentage,
+        Outcome = Outcome,
+        Details = details,
+        PrevHash = PrevHash,
+        Hash = Hash,
+    };
+
     public override string ToString() => $"#{Sequence} {Timestamp:u} {EventType} {FeatureFlag} [{Environment}] by {UserId}";
 }

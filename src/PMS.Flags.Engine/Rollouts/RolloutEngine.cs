@@ -27,13 +27,13 @@ namespace PMS.Flags.Engine.Rollouts;
 /// </summary>
 public sealed class RolloutEngine
 {
-    private const string HeadMovedErrorId = "LedgerHeadMoved";
     private readonly IFlagStore store;
     private readonly AuditTrail audit;
     private readonly GuardrailFactory guardrailFactory;
     private readonly TimeProvider time;
     private readonly RolloutEngineOptions options;
     private readonly FlagOperations operations;
+    private readonly StreamDecisionLoop decisions;
 
     public RolloutEngine(IFlagStore store, AuditTrail audit, GuardrailFactory guardrails, TimeProvider? time = null, RolloutEngineOptions? options = null)
     {
@@ -43,6 +43,7 @@ public sealed class RolloutEngine
         this.time = time ?? TimeProvider.System;
         this.options = options ?? RolloutEngineOptions.Default;
         operations = new FlagOperations(store, audit, this.time);
+        decisions = new StreamDecisionLoop(audit, this.options.MaxDecisionAttempts);
     }
 
     /// <summary>Pass to <see cref="EmergencyRollback"/> so that a rollback of a flag under rollout ends that rollout as rolled back.</summary>
@@ -81,36 +82,43 @@ public sealed class RolloutEngine
             Log.Warning($"Before the rollout starts, {unhealthy.Evidence}");
         }
 
-        audit.EnsureWritable();
-        await FlushSpoolAsync(cancellationToken).ConfigureAwait(false);
-        var started = false;
-        for (var attempt = 0; attempt < options.MaxDecisionAttempts && !started; attempt++)
+        // Fail closed: a guardrail that cannot see anything now cannot protect the first stage either.
+        var blind = baseline.Where(b => b.Status is GuardrailStatus.NoData or GuardrailStatus.Error && b.NoData != NoDataPolicy.Pass).ToArray();
+        if (blind.Length > 0)
         {
-            var head = await Ledger.GetHeadSequenceAsync(cancellationToken).ConfigureAwait(false);
-            await EnsureStartableAsync(plan, cancellationToken).ConfigureAwait(false);
-            var details = new JObject
-            {
-                ["plan"] = plan.ToJson(),
-                ["initial_state"] = new JObject { ["on"] = current.On, ["percentage"] = Percent(current.EffectivePercentage), ["version"] = current.Version },
-                ["baseline"] = new JArray(baseline.Select(b => b.ToJson())),
-                ["timeline"] = new JArray(plan.Preview().Stages.Select(s => new JObject { ["stage_number"] = s.Number, ["percentage"] = Percent(s.Percentage), ["earliest_start"] = GuardrailJson.Span(s.EarliestStart) })),
-            };
-            var draft = Event(plan, RolloutEventTypes.Started, plan.User, plan.Reason, plan.ApprovalTicket, null, current.EffectivePercentage, "started", details);
-            try
-            {
-                await Ledger.AppendAsync(draft, head, cancellationToken).ConfigureAwait(false);
-                started = true;
-            }
-            catch (FlagsException ex) when (ex.ErrorId == HeadMovedErrorId)
-            {
-                Log.Verbose("Another writer appended while the rollout was being started; checking again.");
-            }
+            throw new FlagsException(
+                "RolloutGuardrailNoData",
+                FlagsErrorKind.InvalidOperation,
+                $"The rollout was not started: {string.Join(" | ", blind.Select(b => b.Evidence))}. A guardrail without data cannot protect the first stage; fix its query or source, or give it -NoData Pass.",
+                plan.Flag);
         }
 
-        if (!started)
-        {
-            throw LedgerBusy(plan.RolloutId);
-        }
+        await audit.EnsureWritableAsync(cancellationToken).ConfigureAwait(false);
+        await FlushSpoolAsync(cancellationToken).ConfigureAwait(false);
+        await decisions.RunAsync<long, bool>(
+            LedgerStream.FlagIn(plan.Flag, plan.Environment),
+            async ct =>
+            {
+                // No rollout of this flag may start between this check and the append: they are one decision on the flag's stream.
+                var head = await Ledger.GetHeadSequenceAsync(ct).ConfigureAwait(false);
+                await EnsureStartableAsync(plan, ct).ConfigureAwait(false);
+                return (head, head);
+            },
+            _ =>
+            {
+                var details = new JObject
+                {
+                    ["plan"] = plan.ToJson(),
+                    ["initial_state"] = new JObject { ["on"] = current.On, ["percentage"] = Percent(current.EffectivePercentage), ["version"] = current.Version },
+                    ["baseline"] = new JArray(baseline.Select(b => b.ToJson())),
+                    ["timeline"] = new JArray(plan.Preview().Stages.Select(s => new JObject { ["stage_number"] = s.Number, ["percentage"] = Percent(s.Percentage), ["earliest_start"] = GuardrailJson.Span(s.EarliestStart) })),
+                };
+                var draft = Event(plan, RolloutEventTypes.Started, plan.User, plan.Reason, plan.ApprovalTicket, null, current.EffectivePercentage, "started", details);
+                return Task.FromResult(StreamDecision<bool>.Append(new[] { draft }, _ => Task.FromResult(true)));
+            },
+            afterChange: false,
+            () => LedgerBusy(plan.RolloutId),
+            cancellationToken).ConfigureAwait(false);
 
         Log.Verbose($"Recorded rollout_started for {plan}.");
         var state = await LoadAsync(plan.RolloutId, cancellationToken).ConfigureAwait(false);
@@ -164,69 +172,58 @@ public sealed class RolloutEngine
             Log.Verbose(result.Evidence);
         }
 
-        var recorded = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        for (var attempt = 0; attempt < options.MaxDecisionAttempts; attempt++)
-        {
-            var now = time.GetUtcNow();
-            var tracked = measured.Select(m => ForDurationTracker.Track(m, state.ActiveSince(m.Guardrail))).ToArray();
-            var decision = RolloutDecider.Decide(state, tracked, now);
-            if (decision.Action == RolloutStepAction.RolledBack)
+        var first = state;
+        var folded = 0;
+        return await decisions.RunAsync<RolloutState, RolloutStepResult>(
+            LedgerStream.Rollout(rolloutId),
+            async ct =>
             {
-                return await RollBackOnBreachAsync(state, tracked, decision, recorded, user, detectedAt).ConfigureAwait(false);
-            }
-
-            if (decision.Action is RolloutStepAction.Advanced or RolloutStepAction.Completed)
+                // The first attempt decides on the state already folded above; a retry after a conflict folds again.
+                var fresh = folded++ == 0 ? first : await LoadAsync(rolloutId, ct).ConfigureAwait(false);
+                return (fresh, fresh.HeadSequence);
+            },
+            async fresh =>
             {
-                decision = await CheckDriftAsync(state, decision, cancellationToken).ConfigureAwait(false);
-            }
-
-            Log.Verbose($"Rollout {rolloutId}: {decision.Action} — {decision.Reason}");
-
-            var drafts = tracked.Where(t => !recorded.Contains(t.Guardrail))
-                .Select(t => (Draft: EvaluatedEvent(state, t, user, now), Guardrail: (string?)t.Guardrail))
-                .Concat(DecisionEvents(state, decision, tracked, user, now).Select(d => (Draft: d, Guardrail: (string?)null)))
-                .ToArray();
-            try
-            {
-                var expected = state.HeadSequence;
-                foreach (var (draft, guardrail) in drafts)
-                {
-                    expected = (await Ledger.AppendAsync(draft, expected, cancellationToken).ConfigureAwait(false)).Sequence;
-                    if (guardrail is not null)
-                    {
-                        recorded.Add(guardrail);
-                    }
-                }
-            }
-            catch (FlagsException ex) when (ex.ErrorId == HeadMovedErrorId)
-            {
-                var fresh = await LoadAsync(rolloutId, cancellationToken).ConfigureAwait(false);
-                if (fresh.Status != state.Status || fresh.StageIndex != state.StageIndex || fresh.StageApplied != state.StageApplied)
+                if (fresh.Status != first.Status || fresh.StageIndex != first.StageIndex || fresh.StageApplied != first.StageApplied)
                 {
                     // Someone else decided in the meantime; this measurement belongs to the state before their decision.
-                    return Result(fresh, RolloutStepAction.NoAction, $"Another process acted on this rollout while this step was deciding; it is now {fresh.Status} at stage {fresh.StageNumber}/{fresh.StageCount}. Nothing done.", tracked);
+                    return StreamDecision<RolloutStepResult>.Done(Result(fresh, RolloutStepAction.NoAction, $"Another process acted on this rollout while this step was deciding; it is now {fresh.Status} at stage {fresh.StageNumber}/{fresh.StageCount}. Nothing done."));
                 }
 
-                Log.Verbose($"The ledger moved while stepping {rolloutId}; deciding again on the re-read state.");
-                state = fresh;
-                continue;
-            }
+                var now = time.GetUtcNow();
+                var tracked = measured.Select(m => ForDurationTracker.Track(m, fresh.ActiveSince(m.Guardrail))).ToArray();
+                var decision = RolloutDecider.Decide(fresh, tracked, now);
+                if (decision.Action == RolloutStepAction.RolledBack)
+                {
+                    return StreamDecision<RolloutStepResult>.Done(await RollBackOnBreachAsync(fresh, tracked, decision, user, detectedAt).ConfigureAwait(false));
+                }
 
-            if (decision.Action == RolloutStepAction.Advanced)
-            {
-                // The claim is recorded: from here a Ctrl+C must not leave the stage decided but not made.
-                var next = state.StageIndex + 1;
-                await ApplyStageAsync(state.Plan, next, user, CancellationToken.None).ConfigureAwait(false);
-                var advanced = await GuardAfterApplyAsync(rolloutId, user).ConfigureAwait(false);
-                return Result(advanced, decision.Action, decision.Reason, tracked, previousPercentage: state.Percentage);
-            }
+                if (decision.Action is RolloutStepAction.Advanced or RolloutStepAction.Completed)
+                {
+                    decision = await CheckDriftAsync(fresh, decision, cancellationToken).ConfigureAwait(false);
+                }
 
-            var after = await LoadAsync(rolloutId, cancellationToken).ConfigureAwait(false);
-            return Result(after, decision.Action, decision.Reason, tracked, remaining: decision.Action is RolloutStepAction.Waiting or RolloutStepAction.Paused or RolloutStepAction.NoAction ? decision.RemainingBake : null);
-        }
+                Log.Verbose($"Rollout {rolloutId}: {decision.Action} — {decision.Reason}");
 
-        var last = await LoadAsync(rolloutId, cancellationToken).ConfigureAwait(false);
-        return Result(last, RolloutStepAction.NoAction, $"Other writers kept moving the ledger for {options.MaxDecisionAttempts} attempts; nothing done. Step again.");
+                // Evaluations and the decision are one unit: all recorded, or none and decided again.
+                var drafts = tracked.Select(t => EvaluatedEvent(fresh, t, user, now)).Concat(DecisionEvents(fresh, decision, tracked, user, now)).ToArray();
+                return StreamDecision<RolloutStepResult>.Append(drafts, async _ =>
+                {
+                    if (decision.Action == RolloutStepAction.Advanced)
+                    {
+                        // The claim is recorded: from here a Ctrl+C must not leave the stage decided but not made.
+                        await ApplyStageAsync(fresh.Plan, fresh.StageIndex + 1, user, CancellationToken.None).ConfigureAwait(false);
+                        var advanced = await GuardAfterApplyAsync(rolloutId, user).ConfigureAwait(false);
+                        return Result(advanced, decision.Action, decision.Reason, tracked, previousPercentage: fresh.Percentage);
+                    }
+
+                    var after = await LoadAsync(rolloutId, cancellationToken).ConfigureAwait(false);
+                    return Result(after, decision.Action, decision.Reason, tracked, remaining: decision.Action is RolloutStepAction.Waiting or RolloutStepAction.Paused or RolloutStepAction.NoAction ? decision.RemainingBake : null);
+                });
+            },
+            afterChange: false,
+            () => LedgerBusy(rolloutId),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Pauses a running rollout, keeping the remaining bake time; a paused one is returned unchanged.</summary>
@@ -265,28 +262,20 @@ public sealed class RolloutEngine
     private async Task<RolloutState> AppendStatusChangeAsync(string rolloutId, RolloutActor actor, RolloutStatus target, Func<RolloutState, DateTimeOffset, AuditEvent> buildEvent, CancellationToken cancellationToken)
     {
         RequireReason(actor, rolloutId);
-        for (var attempt = 0; attempt < options.MaxDecisionAttempts; attempt++)
-        {
-            var state = await LoadAsync(rolloutId, cancellationToken).ConfigureAwait(false);
-            EnsureSameStore(state);
-            RequireActive(state);
-            if (state.Status == target)
+        return await decisions.RunAsync<RolloutState, RolloutState>(
+            LedgerStream.Rollout(rolloutId),
+            FoldAsync(rolloutId),
+            state =>
             {
-                return state;
-            }
-
-            var draft = buildEvent(state, time.GetUtcNow());
-            try
-            {
-                await Ledger.AppendAsync(draft, state.HeadSequence, cancellationToken).ConfigureAwait(false);
-                return await LoadAsync(rolloutId, cancellationToken).ConfigureAwait(false);
-            }
-            catch (FlagsException ex) when (ex.ErrorId == HeadMovedErrorId)
-            {
-            }
-        }
-
-        throw LedgerBusy(rolloutId);
+                EnsureSameStore(state);
+                RequireActive(state);
+                return Task.FromResult(state.Status == target
+                    ? StreamDecision<RolloutState>.Done(state)
+                    : StreamDecision<RolloutState>.Append(new[] { buildEvent(state, time.GetUtcNow()) }, _ => LoadAsync(rolloutId, cancellationToken)));
+            },
+            afterChange: false,
+            () => LedgerBusy(rolloutId),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -303,16 +292,15 @@ public sealed class RolloutEngine
 
         // Once asked, the flag goes off even if the caller is cancelled meanwhile: a half-stopped rollout is the worst outcome.
         var rollback = await new EmergencyRollback(store, audit).RunAsync(mutation, CancellationToken.None).ConfigureAwait(false);
-        var fresh = await LoadAsync(rolloutId, CancellationToken.None).ConfigureAwait(false);
-        if (fresh.IsActive)
+        await RecordEndAsync(rolloutId, ended =>
         {
-            var details = StageDetails(state, state.StageIndex);
+            var details = StageDetails(ended, ended.StageIndex);
             details["cause"] = "stopped";
-            details["percentage_before"] = Percent(state.Percentage);
+            details["percentage_before"] = Percent(ended.Percentage);
             details["time_to_flag_off_ms"] = (long?)rollback.TimeToFlagOff?.TotalMilliseconds;
             details["rollback"] = RollbackJson(rollback);
-            await audit.RecordAsync(Event(state.Plan, RolloutEventTypes.RolledBack, actor.User, actor.Reason, mutation.ApprovalTicket, 0, state.Percentage, "aborted", details), CancellationToken.None).ConfigureAwait(false);
-        }
+            return new[] { Event(ended.Plan, RolloutEventTypes.RolledBack, actor.User, actor.Reason, mutation.ApprovalTicket, 0, ended.Percentage, "aborted", details) };
+        }).ConfigureAwait(false);
 
         var after = await EnsureOffAfterEndAsync(rolloutId, actor.User).ConfigureAwait(false);
         return Result(after, RolloutStepAction.RolledBack, $"Stopped by {actor.User}: {actor.Reason}. The flag is off (in {rollback.TimeToFlagOff?.TotalMilliseconds:0} ms).", rollback: rollback, previousPercentage: state.Percentage);
@@ -329,7 +317,7 @@ public sealed class RolloutEngine
     public async Task<IReadOnlyList<RolloutState>> ListAsync(string? flag, string? environment, bool activeOnly, CancellationToken cancellationToken)
     {
         var head = await Ledger.GetHeadSequenceAsync(cancellationToken).ConfigureAwait(false);
-        var byRollout = Ledger.Read(new AuditQuery { Flag = flag, Environment = environment }, cancellationToken)
+        var byRollout = (await Ledger.ReadListAsync(new AuditQuery { Flag = flag, Environment = environment }, cancellationToken).ConfigureAwait(false))
             .Where(e => e.RolloutId is not null)
             .GroupBy(e => e.RolloutId!, StringComparer.OrdinalIgnoreCase)
             .Where(g => g.Any(e => e.EventType == RolloutEventTypes.Started))
@@ -346,19 +334,22 @@ public sealed class RolloutEngine
         var ended = new List<string>();
         foreach (var state in await ActiveRolloutsAsync(request.Flag, request.Environment, cancellationToken).ConfigureAwait(false))
         {
-            if (!string.Equals(state.Store, store.Name, StringComparison.Ordinal))
+            if (!IsThisStore(state))
             {
-                Log.Verbose($"Rollout {state.RolloutId} runs on {state.Store}, not {store.Name}; the emergency rollback did not touch it.");
+                Log.Verbose($"Rollout {state.RolloutId} runs on {state.Store}, not {store.Identity}; the emergency rollback did not touch it.");
                 continue;
             }
 
-            var details = StageDetails(state, state.StageIndex);
-            details["cause"] = "emergency_rollback";
-            details["percentage_before"] = Percent(state.Percentage);
-            details["time_to_flag_off_ms"] = (long?)rollback.TimeToFlagOff?.TotalMilliseconds;
-            details["emergency_rollback_sequence"] = rollback.AuditSequence;
-            details["verified"] = rollback.Verified;
-            await audit.RecordAsync(Event(state.Plan, RolloutEventTypes.RolledBack, request.User, request.Reason ?? "emergency rollback", request.ApprovalTicket, 0, state.Percentage, "rolled_back", details), cancellationToken).ConfigureAwait(false);
+            await RecordEndAsync(state.RolloutId, ended =>
+            {
+                var details = StageDetails(ended, ended.StageIndex);
+                details["cause"] = "emergency_rollback";
+                details["percentage_before"] = Percent(ended.Percentage);
+                details["time_to_flag_off_ms"] = (long?)rollback.TimeToFlagOff?.TotalMilliseconds;
+                details["emergency_rollback_sequence"] = rollback.AuditSequence;
+                details["verified"] = rollback.Verified;
+                return new[] { Event(ended.Plan, RolloutEventTypes.RolledBack, request.User, request.Reason ?? "emergency rollback", request.ApprovalTicket, 0, ended.Percentage, "rolled_back", details) };
+            }).ConfigureAwait(false);
             Log.Verbose($"Rollout {state.RolloutId} ended as rolled back by the emergency rollback.");
             ended.Add(state.RolloutId);
         }
@@ -376,7 +367,12 @@ public sealed class RolloutEngine
         // The head is read BEFORE the events: a decision appended with it fails if anything at all was appended since,
         // including events this read might have missed.
         var head = await Ledger.GetHeadSequenceAsync(cancellationToken).ConfigureAwait(false);
-        var events = Ledger.Read(new AuditQuery { RolloutId = rolloutId }, cancellationToken).ToList();
+        var events = await Ledger.ReadListAsync(new AuditQuery { RolloutId = rolloutId }, cancellationToken).ConfigureAwait(false);
+
+        // Events of this rollout still in the local spool (a rollback recorded while the ledger was down) are part of
+        // its state: a rollout whose end is spooled has ended, and no advance may be decided on it.
+        var recordedIds = events.Select(e => e.EventId).ToHashSet(StringComparer.Ordinal);
+        events.AddRange(audit.Spool.Peek(Ledger).Where(e => string.Equals(e.RolloutId, rolloutId, StringComparison.OrdinalIgnoreCase) && !recordedIds.Contains(e.EventId)));
         if (!events.Any(e => e.EventType == RolloutEventTypes.Started))
         {
             throw new FlagsException("RolloutNotFound", FlagsErrorKind.ObjectNotFound, $"There is no rollout '{rolloutId}' in {Ledger.Name}.", rolloutId);
@@ -388,7 +384,7 @@ public sealed class RolloutEngine
     private async Task<IReadOnlyList<RolloutState>> ActiveRolloutsAsync(string flag, string environment, CancellationToken cancellationToken)
     {
         // Only the lifecycle events are read to find candidates; just those are folded in full.
-        var candidates = Ledger.Read(new AuditQuery { Flag = flag, Environment = environment, EventTypes = RolloutEventTypes.Lifecycle }, cancellationToken)
+        var candidates = (await Ledger.ReadListAsync(new AuditQuery { Flag = flag, Environment = environment, EventTypes = RolloutEventTypes.Lifecycle }, cancellationToken).ConfigureAwait(false))
             .Where(e => e.RolloutId is not null)
             .GroupBy(e => e.RolloutId!, StringComparer.OrdinalIgnoreCase)
             .Where(g => g.Any(e => e.EventType == RolloutEventTypes.Started) && !g.Any(e => e.EventType is RolloutEventTypes.Completed or RolloutEventTypes.RolledBack))
@@ -443,7 +439,7 @@ public sealed class RolloutEngine
                 active[0].RolloutId);
         }
 
-        if (Ledger.Read(new AuditQuery { RolloutId = plan.RolloutId, First = 1 }, cancellationToken).Any())
+        if ((await Ledger.ReadListAsync(new AuditQuery { RolloutId = plan.RolloutId, First = 1 }, cancellationToken).ConfigureAwait(false)).Count > 0)
         {
             throw new FlagsException("RolloutIdInUse", FlagsErrorKind.InvalidArgument, $"The ledger already has events for rollout id '{plan.RolloutId}'; choose another id.", plan.RolloutId);
         }
@@ -514,32 +510,27 @@ public sealed class RolloutEngine
     }
 
     private async Task<bool> ClaimAndApplyFirstStageAsync(RolloutState state, string user, string trigger, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < options.MaxDecisionAttempts; attempt++)
-        {
-            if (state.StageIndex >= 0 || !state.IsActive)
+        => await decisions.RunAsync<RolloutState, bool>(
+            LedgerStream.Rollout(state.RolloutId),
+            FoldAsync(state.RolloutId),
+            fresh =>
             {
-                return false;
-            }
+                if (fresh.StageIndex >= 0 || !fresh.IsActive)
+                {
+                    return Task.FromResult(StreamDecision<bool>.Done(false));
+                }
 
-            var draft = StageAdvancedEvent(state, 0, user, $"Rollout {state.RolloutId} enters stage 1/{state.StageCount} ({FlagPercentage.Format(state.Stages[0])}%).", Array.Empty<GuardrailResult>(), trigger, time.GetUtcNow());
-            try
-            {
-                await Ledger.AppendAsync(draft, state.HeadSequence, cancellationToken).ConfigureAwait(false);
-            }
-            catch (FlagsException ex) when (ex.ErrorId == HeadMovedErrorId)
-            {
-                state = await LoadAsync(state.RolloutId, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            await ApplyStageAsync(state.Plan, 0, user, CancellationToken.None).ConfigureAwait(false);
-            await GuardAfterApplyAsync(state.RolloutId, user).ConfigureAwait(false);
-            return true;
-        }
-
-        throw LedgerBusy(state.RolloutId);
-    }
+                var draft = StageAdvancedEvent(fresh, 0, user, $"Rollout {fresh.RolloutId} enters stage 1/{fresh.StageCount} ({FlagPercentage.Format(fresh.Stages[0])}%).", Array.Empty<GuardrailResult>(), trigger, time.GetUtcNow());
+                return Task.FromResult(StreamDecision<bool>.Append(new[] { draft }, async _ =>
+                {
+                    await ApplyStageAsync(fresh.Plan, 0, user, CancellationToken.None).ConfigureAwait(false);
+                    await GuardAfterApplyAsync(fresh.RolloutId, user).ConfigureAwait(false);
+                    return true;
+                }));
+            },
+            afterChange: false,
+            () => LedgerBusy(state.RolloutId),
+            cancellationToken).ConfigureAwait(false);
 
     private Task<FlagChangeRecord> ApplyStageAsync(RolloutPlan plan, int index, string user, CancellationToken cancellationToken)
         => operations.ChangeAsync(StageMutation(plan, index, user), cancellationToken);
@@ -590,7 +581,7 @@ public sealed class RolloutEngine
         };
     }
 
-    private async Task<RolloutStepResult> RollBackOnBreachAsync(RolloutState state, IReadOnlyList<GuardrailResult> tracked, RolloutDecision decision, HashSet<string> recorded, string user, DateTimeOffset detectedAt)
+    private async Task<RolloutStepResult> RollBackOnBreachAsync(RolloutState state, IReadOnlyList<GuardrailResult> tracked, RolloutDecision decision, string user, DateTimeOffset detectedAt)
     {
         // Flag off FIRST: no ledger read or write, no expected head, no cancellation in front of it.
         var mutation = TurnOff(state.Plan, user, $"Automatic rollback of rollout {state.RolloutId}: {decision.Reason}", state.Plan.ApprovalTicket);
@@ -601,57 +592,69 @@ public sealed class RolloutEngine
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // The store refused the flag-off (EmergencyRollback recorded that). Keep the evidence of why it was tried;
-            // the rollout stays running, so the next Step tries again while the breach lasts.
+            // EmergencyRollback throws only when the flag is NOT off (it recorded that). Keep the evidence of why it was
+            // tried, as one unit; the rollout stays running, so the next Step tries again while the breach lasts.
             Log.Warning($"Rollout {state.RolloutId}: the automatic rollback could not switch the flag off ({ex.Message}).");
             var failedAt = time.GetUtcNow();
-            foreach (var result in tracked.Where(t => !recorded.Contains(t.Guardrail)))
-            {
-                await audit.RecordAsync(EvaluatedEvent(state, result, user, failedAt), CancellationToken.None).ConfigureAwait(false);
-            }
-
-            foreach (var culprit in decision.Culprits)
-            {
-                await audit.RecordAsync(BreachedEvent(state, culprit, "rollback_failed", user, failedAt), CancellationToken.None).ConfigureAwait(false);
-            }
-
+            await audit.RecordAsync(tracked.Select(t => EvaluatedEvent(state, t, user, failedAt)).Concat(decision.Culprits.Select(c => BreachedEvent(state, c, "rollback_failed", user, failedAt))).ToArray(), CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 
         var detectionToFlagOff = rollback.FlagOffAt is { } off ? off - detectedAt : (TimeSpan?)null;
         Log.Warning($"Rollout {state.RolloutId} rolled back: {decision.Reason}. Flag off {detectionToFlagOff?.TotalMilliseconds:0} ms after detection.");
 
+        // The evidence and the end are one unit; the end is written only if no one (a Stop) ended the rollout first.
         var now = time.GetUtcNow();
-        foreach (var result in tracked.Where(t => !recorded.Contains(t.Guardrail)))
+        await RecordEndAsync(state.RolloutId, ended =>
         {
-            await audit.RecordAsync(EvaluatedEvent(state, result, user, now), CancellationToken.None).ConfigureAwait(false);
-        }
+            var events = tracked.Select(t => EvaluatedEvent(ended, t, user, now)).Concat(decision.Culprits.Select(c => BreachedEvent(ended, c, "rollback", user, now))).ToList();
+            if (ended.IsActive)
+            {
+                var details = StageDetails(ended, ended.StageIndex);
+                details["cause"] = decision.Cause;
+                details["percentage_before"] = Percent(ended.Percentage);
+                details["measured_at"] = GuardrailJson.Time(tracked.Select(t => t.EvaluatedAt).DefaultIfEmpty(now).Max());
+                details["detected_at"] = GuardrailJson.Time(detectedAt);
+                details["flag_off_at"] = rollback.FlagOffAt is { } flagOffAt ? GuardrailJson.Time(flagOffAt) : null;
+                details["detection_to_flag_off_ms"] = (long?)detectionToFlagOff?.TotalMilliseconds;
+                details["time_to_flag_off_ms"] = (long?)rollback.TimeToFlagOff?.TotalMilliseconds;
+                details["verified"] = rollback.Verified;
+                details["evidence"] = new JArray(decision.Culprits.Select(c => c.ToJson()));
+                details["rollback"] = RollbackJson(rollback);
+                events.Add(Event(ended.Plan, RolloutEventTypes.RolledBack, user, decision.Reason, ended.Plan.ApprovalTicket, 0, ended.Percentage, "rolled_back", details, now));
+            }
 
-        foreach (var culprit in decision.Culprits)
-        {
-            await audit.RecordAsync(BreachedEvent(state, culprit, "rollback", user, now), CancellationToken.None).ConfigureAwait(false);
-        }
-
-        var fresh = await LoadAsync(state.RolloutId, CancellationToken.None).ConfigureAwait(false);
-        if (fresh.IsActive)
-        {
-            var details = StageDetails(state, state.StageIndex);
-            details["cause"] = decision.Cause;
-            details["percentage_before"] = Percent(state.Percentage);
-            details["measured_at"] = GuardrailJson.Time(tracked.Select(t => t.EvaluatedAt).DefaultIfEmpty(now).Max());
-            details["detected_at"] = GuardrailJson.Time(detectedAt);
-            details["flag_off_at"] = rollback.FlagOffAt is { } flagOffAt ? GuardrailJson.Time(flagOffAt) : null;
-            details["detection_to_flag_off_ms"] = (long?)detectionToFlagOff?.TotalMilliseconds;
-            details["time_to_flag_off_ms"] = (long?)rollback.TimeToFlagOff?.TotalMilliseconds;
-            details["verified"] = rollback.Verified;
-            details["evidence"] = new JArray(decision.Culprits.Select(c => c.ToJson()));
-            details["rollback"] = RollbackJson(rollback);
-            await audit.RecordAsync(Event(state.Plan, RolloutEventTypes.RolledBack, user, decision.Reason, state.Plan.ApprovalTicket, 0, state.Percentage, "rolled_back", details, now), CancellationToken.None).ConfigureAwait(false);
-        }
+            return events;
+        }, endOnlyIfActive: false).ConfigureAwait(false);
 
         var after = await EnsureOffAfterEndAsync(state.RolloutId, user).ConfigureAwait(false);
         return Result(after, RolloutStepAction.RolledBack, decision.Reason, tracked, rollback, detectionToFlagOff, state.Percentage);
     }
+
+    /// <summary>
+    /// Records a rollout's end after its flag was switched off, through the decision loop on the rollout's stream: when
+    /// a Stop and a breach rollback race, the second folds the first's end and writes no second one. The events are
+    /// spooled if the ledger cannot take them: the flag is already off.
+    /// </summary>
+    private Task<bool> RecordEndAsync(string rolloutId, Func<RolloutState, IReadOnlyList<AuditEvent>> endEvents, bool endOnlyIfActive = true)
+        => decisions.RunAsync<RolloutState, bool>(
+            LedgerStream.Rollout(rolloutId),
+            FoldAsync(rolloutId),
+            state =>
+            {
+                var events = endOnlyIfActive && !state.IsActive ? Array.Empty<AuditEvent>() : endEvents(state);
+                return Task.FromResult(events.Count == 0 ? StreamDecision<bool>.Done(false) : StreamDecision<bool>.Append(events, _ => Task.FromResult(true)));
+            },
+            afterChange: true,
+            () => LedgerBusy(rolloutId),
+            CancellationToken.None);
+
+    private Func<CancellationToken, Task<(RolloutState, long)>> FoldAsync(string rolloutId)
+        => async ct =>
+        {
+            var state = await LoadAsync(rolloutId, ct).ConfigureAwait(false);
+            return (state, state.HeadSequence);
+        };
 
     /// <summary>After an advance: if the rollout ended meanwhile (a rollback raced it), the flag this step just raised goes off again.</summary>
     private async Task<RolloutState> GuardAfterApplyAsync(string rolloutId, string user)
@@ -662,20 +665,33 @@ public sealed class RolloutEngine
             : after;
     }
 
-    /// <summary>The ender's half of the race with an advancer: re-assert "off" after the end is recorded, recording only a real change.</summary>
+    /// <summary>
+    /// The ender's half of the race with an advancer: after the end is recorded, read the flag and switch it off only if
+    /// it is on again (so no redundant write, and no event for a change that did not happen). Its failure is a warning:
+    /// the rollout HAS ended and its flag went off.
+    /// </summary>
     private async Task<RolloutState> EnsureOffAfterEndAsync(string rolloutId, string user)
     {
         var state = await LoadAsync(rolloutId, CancellationToken.None).ConfigureAwait(false);
-        var mutation = TurnOff(state.Plan, user, $"Rollout {rolloutId} has ended ({state.Status}); an advance that raced the end is undone.", state.Plan.ApprovalTicket);
-        var result = await store.ApplyAsync(mutation.ToChange(), CancellationToken.None).ConfigureAwait(false);
-        if (result.Changed)
+        try
         {
+            var current = (await store.GetFlagsAsync(state.Environment, state.Flag, CancellationToken.None).ConfigureAwait(false))[0];
+            if (!current.On)
+            {
+                return state;
+            }
+
+            var mutation = TurnOff(state.Plan, user, $"Rollout {rolloutId} has ended ({state.Status}); an advance that raced the end is undone.", state.Plan.ApprovalTicket);
+            var result = await store.ApplyAsync(mutation.ToChange(), CancellationToken.None).ConfigureAwait(false);
             Log.Warning($"Rollout {rolloutId}: an advance raced its end and switched the flag on again; it is off again.");
             await audit.RecordAsync(operations.ToggledEvent(mutation, result, new JObject { ["procedure"] = "rollout_end_reassert" }), CancellationToken.None).ConfigureAwait(false);
             return await LoadAsync(rolloutId, CancellationToken.None).ConfigureAwait(false);
         }
-
-        return state;
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.Warning($"Rollout {rolloutId} has ended and its flag was switched off, but checking that no racing advance switched it on again failed ({ex.Message}); check the flag.");
+            return state;
+        }
     }
 
     private IEnumerable<AuditEvent> DecisionEvents(RolloutState state, RolloutDecision decision, IReadOnlyList<GuardrailResult> tracked, string user, DateTimeOffset now)
@@ -775,7 +791,7 @@ public sealed class RolloutEngine
         RolloutPercentage = percentage,
         ApprovalTicket = ticket,
         RolloutId = plan.RolloutId,
-        Store = store.Name,
+        Store = store.Identity,
         PreviousPercentage = previousPercentage,
         Outcome = outcome,
         Details = details.ToString(Formatting.None),
@@ -809,27 +825,26 @@ public sealed class RolloutEngine
     {
         // Spooled events (a rollback recorded while the ledger was down) must be in the ledger before a fold, or the
         // fold would miss them; if the ledger still refuses, the next append says so.
-        try
-        {
-            await audit.Spool.FlushAsync(Ledger, Log, cancellationToken).ConfigureAwait(false);
-        }
-        catch (FlagsException ex)
-        {
-            Log.Warning($"Spooled audit events could not be flushed to {Ledger.Name} yet: {ex.Message}");
-        }
+        await audit.FlushSpoolAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    private static LedgerExpectation Expectation(RolloutState state) => new(LedgerStream.Rollout(state.RolloutId), state.HeadSequence);
 
     private void EnsureSameStore(RolloutState state)
     {
-        if (!string.Equals(state.Store, store.Name, StringComparison.Ordinal))
+        if (!IsThisStore(state))
         {
             throw new FlagsException(
                 "RolloutStoreMismatch",
                 FlagsErrorKind.InvalidOperation,
-                $"Rollout {state.RolloutId} runs on {state.Store}; this session's store is {store.Name}. Connect to the rollout's store to act on it.",
+                $"Rollout {state.RolloutId} runs on {state.Store}; this session's store is {store.Identity}. Connect to the rollout's store to act on it.",
                 state.RolloutId);
         }
     }
+
+    // Rollouts started before stores had an identity recorded the display name; they still match their own store.
+    private bool IsThisStore(RolloutState state)
+        => string.Equals(state.Store, store.Identity, StringComparison.Ordinal) || string.Equals(state.Store, store.Name, StringComparison.Ordinal);
 
     private static void RequireActive(RolloutState state)
     {

@@ -100,7 +100,9 @@ public sealed class RolloutPolicyTests : IDisposable
     {
         // A closed port on loopback: connection refused, quickly, without the fake.
         var port = FreePort.Next();
-        var definition = GuardrailDefinition.ForPrometheus("HighErrorRate", new Uri($"http://127.0.0.1:{port}/"), RolloutFixture.ErrorQuery, GuardrailOperator.GreaterThan, 0.05, TimeSpan.Zero, GuardrailSeverity.Critical);
+        // NoData Pass, or the rollout would not start at all (see the fail-closed test below); an unreachable source
+        // still pauses a Step under Pass.
+        var definition = GuardrailDefinition.ForPrometheus("HighErrorRate", new Uri($"http://127.0.0.1:{port}/"), RolloutFixture.ErrorQuery, GuardrailOperator.GreaterThan, 0.05, TimeSpan.Zero, GuardrailSeverity.Critical, NoDataPolicy.Pass);
         var engine = new RolloutEngine(f.Store(), f.Audit(), new GuardrailFactory(null, RolloutFixture.FastHttp, f.Clock), f.Clock);
         var plan = f.Plan(bake: TimeSpan.Zero, guardrails: definition);
         await engine.StartAsync(plan, None);
@@ -110,6 +112,24 @@ public sealed class RolloutPolicyTests : IDisposable
         Assert.Equal(RolloutStepAction.Paused, step.Action);
         Assert.Equal(GuardrailStatus.Error, step.Guardrails[0].Status);
         Assert.Equal(5m, (await f.FlagState()).EffectivePercentage);
+    }
+
+    [Theory]
+    [InlineData(NoDataPolicy.Pause)]
+    [InlineData(NoDataPolicy.Fail)]
+    public async Task A_rollout_does_not_start_while_a_guardrail_that_does_not_pass_on_no_data_has_none(NoDataPolicy policy)
+    {
+        var definition = GuardrailDefinition.ForPrometheus("HighErrorRate", new Uri($"http://127.0.0.1:{FreePort.Next()}/"), RolloutFixture.ErrorQuery, GuardrailOperator.GreaterThan, 0.05, TimeSpan.Zero, GuardrailSeverity.Critical, policy);
+        using var realSockets = new GuardrailFactory(null, RolloutFixture.FastHttp, f.Clock);
+        var engine = new RolloutEngine(f.Store(), f.Audit(), realSockets, f.Clock);
+        var before = f.Snapshot();
+
+        var refused = await Assert.ThrowsAsync<PMS.Flags.Engine.Common.FlagsException>(() => engine.StartAsync(f.Plan(guardrails: definition), None));
+
+        Assert.Equal("RolloutGuardrailNoData", refused.ErrorId);
+        var after = f.Snapshot();
+        Assert.Equal(before.Flags, after.Flags);
+        Assert.Equal(before.Ledger, after.Ledger);
     }
 
     [Fact]
@@ -129,6 +149,7 @@ public sealed class RolloutPolicyTests : IDisposable
     {
         const string traffic = "sum(rate(http_requests_total[5m]))";
         var guardrail = GuardrailPresets.Create(GuardrailPresets.HighErrorRate, FakePrometheus.Url, NoDataPolicy.Pause, traffic, 1);
+        f.Prometheus.Vector(traffic, ("", "42")); // a rollout starts only on a guardrail that sees data
         var (engine, plan) = await StartedWith(guardrail);
         f.Prometheus.Vector(RolloutFixture.ErrorQuery);
         f.Prometheus.Vector(traffic, ("", "0.2"));
