@@ -57,7 +57,8 @@ function New-FlagSandbox {
         [switch] $SeedLedger
     )
     $root = Join-Path ([IO.Path]::GetTempPath()) ('pms-flags-pester-' + [guid]::NewGuid().ToString('N'))
-    $null = New-Item -ItemType Directory -Force $root
+    # The ledger's folder exists, as an operator's would: Connect-FlagLedger creates a ledger file, never folders.
+    $null = New-Item -ItemType Directory -Force $root, (Join-Path $root 'audit')
     $stateDir = Join-Path $root 'state'
     $env:PMS_FLAGS_STATE_DIR = $stateDir
     $flagFile = Join-Path $root 'feature_flags.json'

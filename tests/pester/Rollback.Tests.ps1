@@ -145,6 +145,7 @@ Describe 'Switching off with the ledger down' -Tag Rollback, Ledger, Spool {
         @(Get-SpoolFile $sandbox).Count | Should -Be 2
 
         Remove-Item -LiteralPath $bad.Blocker
+        $null = New-Item -ItemType Directory $bad.Blocker
         $null = Connect-FlagLedger -Path $bad.Path -WarningVariable flushWarnings 3>$null
         ($flushWarnings -join "`n") | Should -BeLike '*Wrote 2 spooled audit event(s)*'
         @(Get-SpoolFile $sandbox).Count | Should -Be 0
