@@ -74,7 +74,7 @@ function New-FlagSandbox {
     }
     if (-not $NoConnect) {
         $sandbox.Store = Connect-FlagStore -Path $flagFile
-        $sandbox.Ledger = Connect-FlagLedger -Path $sandbox.LedgerPath
+        $sandbox.Ledger = Connect-FlagLedger -Path $sandbox.LedgerPath 3>$null
     }
     if ($SeedLedger) {
         $null = Set-FlagPercentage -Flag new_billing_engine -Environment staging -Percentage 20 -Reason 'seed event'
