@@ -1,9 +1,11 @@
 @{
     Synopsis     = 'Switches a feature flag on in one environment, and records the change in the audit ledger.'
     Description  = @'
-Enable-Flag switches a flag on without changing its rollout percentage: a plain false becomes true (100% of users),
-and a partial rollout { "enabled": false, "rollout_percentage": 25 } becomes enabled again at 25%. Use
-Set-FlagPercentage to choose the percentage; use Enable-Flag to restore a flag that was switched off.
+Enable-Flag switches a flag back on at the percentage it last had while on, as the audit ledger recorded it: a flag
+that was at 25% before Disable-Flag or Invoke-EmergencyRollback wrote a plain false comes back at 25%, not at 100%.
+When the ledger knows no percentage, a plain false becomes true (100% of users) and a partial rollout object keeps its
+rollout_percentage. Use Set-FlagPercentage to choose the percentage (100 for full activation); use Enable-Flag to
+restore a flag that was switched off. -Verbose says which percentage was restored and why.
 
 Like every change it is audited first: the command refuses with LedgerUnwritable when the ledger cannot be written,
 before touching the flag. Every change needs -Reason; protected environments (production by default) also need
