@@ -43,8 +43,7 @@ Describe '1. A failed Connect cannot send the next change elsewhere' -Tag Operat
         $other = Join-Path $sandbox.Root 'b.json'
         [IO.File]::WriteAllText($other, '{ "staging": { "new_scheduler": true, ')
         $before = Get-SandboxSnapshot $sandbox
-        Connect-FlagStore -Path $other -ErrorAction SilentlyContinue -ErrorVariable connectError
-        $connectError[0].FullyQualifiedErrorId | Should -Be 'FlagDocumentMalformed,PMS.Flags.Cmdlets.Commands.ConnectFlagStoreCommand'
+        { Connect-FlagStore -Path $other } | Should -Throw -ErrorId 'FlagDocumentMalformed,PMS.Flags.Cmdlets.Commands.ConnectFlagStoreCommand'
         { Set-FlagPercentage -Flag new_scheduler -Environment staging -Percentage 5 -Reason 'meant for b.json' } |
             Should -Throw -ErrorId 'StoreNotConnected,PMS.Flags.Cmdlets.Commands.SetFlagPercentageCommand'
         { Get-Flag } | Should -Throw -ErrorId 'StoreNotConnected,PMS.Flags.Cmdlets.Commands.GetFlagCommand'
@@ -90,6 +89,93 @@ Describe '1. A failed Connect cannot send the next change elsewhere' -Tag Operat
         { Enable-Flag -Flag telehealth_appointments_enabled -Environment staging -Reason 'r' -Force } |
             Should -Throw -ErrorId 'LedgerNotConnected,PMS.Flags.Cmdlets.Commands.EnableFlagCommand'
         Get-SandboxSnapshot $sandbox | Should -Be $before
+    }
+}
+
+Describe '2. Reads agree with writes' -Tag Operator {
+    BeforeEach { $sandbox = New-FlagSandbox -SeedLedger }
+    AfterEach { Remove-FlagSandbox $sandbox }
+
+    It 'a document with <Name> is refused by Get-Flag with the same ErrorId and position as by Set-FlagPercentage and Disable-Flag' -ForEach @(
+        @{ Name = 'a comment'; Document = "{`n  // staging flags`n  `"staging`": { `"x`": true }`n}" }
+        @{ Name = 'a trailing comma'; Document = "{ `"staging`": { `"x`": true, } }" }
+        @{ Name = 'single quotes'; Document = "{ 'staging': { 'x': true } }" }
+        @{ Name = 'an unquoted key'; Document = "{ staging: { `"x`": true } }" }
+        @{ Name = 'a duplicated key'; Document = "{ `"staging`": { `"x`": true, `"x`": false } }" }
+    ) {
+        [IO.File]::WriteAllText($sandbox.FlagFile, $Document)
+        $before = Get-SandboxSnapshot $sandbox
+        $messages = foreach ($action in { Get-Flag }, { Get-Flag -Flag x -Environment staging }, { Set-FlagPercentage -Flag x -Environment staging -Percentage 5 -Reason r },
+            { Disable-Flag -Flag x -Environment staging -Reason r -Force }) {
+            try { & $action; throw 'expected a refusal' }
+            catch {
+                $_.FullyQualifiedErrorId | Should -BeLike 'FlagDocumentMalformed,*'
+                $_.Exception.Message
+            }
+        }
+        $messages[0] | Should -Match 'line \d+, position \d+'
+        $messages | Sort-Object -Unique | Should -HaveCount 1 -Because 'every path names the same fault at the same place'
+        Get-SandboxSnapshot $sandbox | Should -Be $before
+    }
+
+    It 'skips a top-level "_meta" and other non-environment keys on read, says so under -Verbose, and keeps them on write' {
+        $document = @'
+{
+  "_meta": { "owner": "platform", "reviewed": "2025-01-15" },
+  "$schema": "./flags.schema.json",
+  "version": 3,
+  "staging": { "x": false },
+  "production": { "x": false }
+}
+'@
+        [IO.File]::WriteAllText($sandbox.FlagFile, $document)
+        $verbose = Get-Flag -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        @(Get-Flag).Environment | Should -Be @('staging', 'production')
+        ($verbose.Message -join "`n") | Should -BeLike "*Skipped top-level key(s) '_meta', '`$schema', 'version'*"
+        { Get-Flag -Environment _meta -ErrorAction Stop } | Should -Throw -ErrorId 'EnvironmentNotFound,PMS.Flags.Cmdlets.Commands.GetFlagCommand'
+        $null = Set-FlagPercentage -Flag x -Environment staging -Percentage 30 -Reason 'with _meta'
+        [IO.File]::ReadAllText($sandbox.FlagFile) | Should -Be ($document.Replace('"staging": { "x": false }', '"staging": { "x": { "enabled": true, "rollout_percentage": 30 } }'))
+    }
+}
+
+Describe '6. The document after a rollout is the playbook''s' -Tag Operator {
+    BeforeEach { $sandbox = New-FlagSandbox -SeedLedger }
+    AfterEach { Remove-FlagSandbox $sandbox }
+
+    It '5 -> 25 -> 50 -> 100 ends at true; an emergency rollback writes false; Enable-Flag restores the last percentage from the ledger' {
+        foreach ($pct in 5, 25, 50) { $null = Set-FlagPercentage -Flag telehealth_appointments_enabled -Environment production -Percentage $pct -Reason "phase $pct" -ApprovalTicket T-1 }
+        (Read-FlagDocument $sandbox.FlagFile).production.telehealth_appointments_enabled.rollout_percentage | Should -Be 50
+        $null = Set-FlagPercentage -Flag telehealth_appointments_enabled -Environment production -Percentage 100 -Reason 'GA' -ApprovalTicket T-1
+        (Read-FlagDocument $sandbox.FlagFile).production.telehealth_appointments_enabled | Should -BeExactly $true
+
+        $null = Set-FlagPercentage -Flag telehealth_appointments_enabled -Environment production -Percentage 25 -Reason 'back to 25' -ApprovalTicket T-1
+        $null = Invoke-EmergencyRollback -Flag telehealth_appointments_enabled -Environment production -Reason 'incident' -Force
+        (Read-FlagDocument $sandbox.FlagFile).production.telehealth_appointments_enabled | Should -BeExactly $false
+        $off = Get-Flag -Flag telehealth_appointments_enabled -Environment production
+        $off.On | Should -BeFalse
+        $off.Percentage | Should -Be 0
+
+        $on = Enable-Flag -Flag telehealth_appointments_enabled -Environment production -Reason 'fix deployed' -ApprovalTicket T-2 -Force
+        $on.Percentage | Should -Be 25
+        (Read-FlagDocument $sandbox.FlagFile).production.telehealth_appointments_enabled.rollout_percentage | Should -Be 25
+    }
+
+    It '0% on a plain true writes false; an object with keys of its own keeps them' {
+        $null = Set-FlagPercentage -Flag new_scheduler -Environment staging -Percentage 0 -Reason 'zero'
+        (Read-FlagDocument $sandbox.FlagFile).staging.new_scheduler | Should -BeExactly $false
+        $null = Disable-Flag -Flag new_billing_engine -Environment staging -Reason 'off' -Force
+        $billing = (Read-FlagDocument $sandbox.FlagFile).staging.new_billing_engine
+        $billing.owner | Should -Be 'billing'
+        $billing.enabled | Should -BeFalse
+        $null = Set-FlagPercentage -Flag patient_portal_v2 -Environment production -Percentage 100 -Reason 'full' -ApprovalTicket T-3
+        (Read-FlagDocument $sandbox.FlagFile).production.patient_portal_v2 | Should -BeExactly $true
+    }
+
+    It 'Disable-Flag on a flag that is already off changes no byte' {
+        $before = Get-FileSnapshot $sandbox.FlagFile
+        $record = Disable-Flag -Flag new_reports -Environment production -Reason 'already off' -Force
+        $record.Changed | Should -BeFalse
+        Get-FileSnapshot $sandbox.FlagFile | Should -Be $before
     }
 }
 
@@ -143,7 +229,12 @@ try { $Line -Confirm; 'changed without asking' } catch { 'asked: ' + `$_.FullyQu
 
     It 'Stop-FlagRollout -WhatIf names the rollout it resolved; a missing one is RolloutNotFound even under -WhatIf' {
         $state = Start-FlagRollout -Flag telehealth_appointments_enabled -Environment staging -Stages 5, 25 -BakeTime 01:00:00 -Reason 'named' -NoWait 3>$null
-        $whatIf = Stop-FlagRollout -Flag telehealth_appointments_enabled -Environment staging -Reason 'preview' -WhatIf 6>&1 | Out-String
+        # -WhatIf writes to the host, not to a stream: a transcript sees what the operator sees.
+        $transcript = Join-Path $sandbox.Root 'whatif.txt'
+        $null = Start-Transcript -LiteralPath $transcript
+        try { Stop-FlagRollout -Flag telehealth_appointments_enabled -Environment staging -Reason 'preview' -WhatIf }
+        finally { $null = Stop-Transcript }
+        $whatIf = Get-Content -Raw -LiteralPath $transcript
         $whatIf | Should -BeLike "*rollout $($state.RolloutId) of telehealth_appointments_enabled in staging*"
         $before = Get-SandboxSnapshot $sandbox
         { Stop-FlagRollout -Flag new_scheduler -Environment staging -Reason 'none' -WhatIf -ErrorAction Stop } |
@@ -224,7 +315,7 @@ Describe '8. Discoverability' -Tag Operator {
     It 'Get-FlagAudit -User completes the users the ledger recorded' {
         $null = Set-FlagPercentage -Flag new_scheduler -Environment staging -Percentage 5 -Reason 'r' -User 'alice@pms.example.com'
         Push-Location $sandbox.Root
-        try { Get-Completion 'Get-FlagAudit -User ali' | Should -Be @('alice@pms.example.com') }
+        try { Get-Completion 'Get-FlagAudit -User ali' | Should -Be @("'alice@pms.example.com'") }
         finally { Pop-Location }
     }
 
@@ -325,7 +416,7 @@ Describe '10. LaunchDarkly: -ApiKey as text' -Tag Operator {
         $secret = 'api-PMS-SECRET-typed-as-text'
         try { Connect-FlagStore -LaunchDarkly -ProjectKey pms -ApiKey $secret; throw 'expected a refusal' }
         catch { $record = $_ }
-        $record.FullyQualifiedErrorId | Should -Be 'ParameterArgumentTransformationError,Connect-FlagStore'
+        $record.FullyQualifiedErrorId | Should -Be 'ParameterArgumentTransformationError,PMS.Flags.Cmdlets.Commands.ConnectFlagStoreCommand'
         $record.Exception.Message | Should -BeLike '*Read-Host -AsSecureString*'
         $record.Exception.Message | Should -BeLike '*LD_API_KEY*'
         ($record | Out-String) | Should -Not -BeLike "*$secret*"
@@ -359,8 +450,8 @@ Describe '10. LaunchDarkly: retries within the budget' -Tag Operator, LaunchDark
     It 'never announces an attempt that does not happen: the last warning names the last attempt made' {
         $null = Invoke-RestMethod -Method Post "$script:BaseUri/_control/faults" -ContentType 'application/json' -Body (@{ kind = '503'; count = 1000; method = 'PATCH' } | ConvertTo-Json)
         $null = Invoke-RestMethod -Method Delete "$script:BaseUri/_control/requests"
-        { Set-FlagPercentage -Flag patient-portal-v2 -Percentage 45 -Reason 'service down' -WarningVariable warnings 3>$null } |
-            Should -Throw -ErrorId 'LaunchDarklyBudgetExhausted,PMS.Flags.Cmdlets.Commands.SetFlagPercentageCommand'
+        try { Set-FlagPercentage -Flag patient-portal-v2 -Percentage 45 -Reason 'service down' -WarningVariable warnings 3>$null; throw 'expected a refusal' }
+        catch { $_.FullyQualifiedErrorId | Should -Be 'LaunchDarklyBudgetExhausted,PMS.Flags.Cmdlets.Commands.SetFlagPercentageCommand' }
         $attempts = @((Invoke-RestMethod "$script:BaseUri/_control/requests").items | Where-Object method -EQ 'PATCH').Count
         $attempts | Should -BeGreaterThan 1
         $announced = @($warnings | ForEach-Object { if ("$_" -match '\(attempt (\d+),') { [int]$Matches[1] } })

@@ -49,7 +49,8 @@ Describe '11. Install from a private feed' -Tag Operator, Package {
         $data = Join-Path $script:Work 'data'
         $flagFile = Join-Path $script:Work 'feature_flags.json'
         [IO.File]::WriteAllText($flagFile, $script:SampleDocument)
-        # XDG_DATA_HOME isolates both PSResourceGet's repository list and the CurrentUser module path.
+        # HOME (and XDG_DATA_HOME) point into the sandbox: PSResourceGet's repository list and the CurrentUser module
+        # path are both under it, so nothing of the machine's own configuration or modules is touched or seen.
         $installScript = @'
 param($feed)
 $ErrorActionPreference = 'Stop'
@@ -57,14 +58,19 @@ Register-PSResourceRepository -Name PrivateFeed -Uri $feed -Trusted
 Install-PSResource -Name PMS.Flags -Repository PrivateFeed -Scope CurrentUser -Quiet
 (Get-InstalledPSResource -Name PMS.Flags -Scope CurrentUser).InstalledLocation
 '@
-        $saved = $env:XDG_DATA_HOME
-        $env:XDG_DATA_HOME = $data
+        # The folder must exist: .NET answers an empty LocalApplicationData for a missing one, and PSResourceGet would
+        # then keep its repository list in the current directory.
+        $null = New-Item -ItemType Directory -Force (Join-Path $data '.local/share')
+        $saved = $env:HOME, $env:XDG_DATA_HOME
+        $env:HOME = $data
+        $env:XDG_DATA_HOME = Join-Path $data '.local/share'
         try {
             $install = Invoke-ChildPwsh -WorkDirectory $script:Work -ArgumentList $script:Feed -Script $installScript
         }
-        finally { $env:XDG_DATA_HOME = $saved }
+        finally { $env:HOME, $env:XDG_DATA_HOME = $saved }
         $install.ExitCode | Should -Be 0 -Because $install.Output
-        $modules = Join-Path $data 'powershell/Modules'
+        $modules = Join-Path $data '.local/share/powershell/Modules'
+        $install.Output | Should -BeLike "*$modules*" -Because 'Install-PSResource reports where it installed'
         Test-Path -LiteralPath (Join-Path $modules "PMS.Flags/$script:Version/PMS.Flags.psd1") | Should -BeTrue
 
         $run = Invoke-ChildPwsh -WorkDirectory $script:Work -ArgumentList $modules, $flagFile, (Join-Path $script:Work 'state') -Script @'
