@@ -40,9 +40,8 @@ Describe 'Invoke-EmergencyRollback' -Tag Rollback {
         $result.AuditSpooled | Should -BeFalse
         $result.AuditSequence | Should -Be 2
 
-        $value = (Read-FlagDocument $sandbox.FlagFile).production.patient_portal_v2
-        $value.enabled | Should -BeFalse
-        $value.rollout_percentage | Should -Be 25
+        # The playbook's spelling of off; the 25% it had is in the ledger, for Enable-Flag to restore.
+        (Read-FlagDocument $sandbox.FlagFile).production.patient_portal_v2 | Should -BeExactly $false
     }
 
     It 'reports each step in order with its status and timing' {
