@@ -5,7 +5,7 @@
     Author               = 'PMS DevOps'
     CompanyName          = 'PMS'
     Copyright            = '(c) PMS. All rights reserved.'
-    Description          = 'Feature-flag rollouts, rollbacks and a hash-chained audit trail for the Practice Management System: the feature-flag migration playbook as commands.'
+    Description          = 'Feature-flag rollouts, rollbacks and a hash-chained audit trail for the Practice Management System: the feature-flag migration playbook as commands. Local feature_flags.json or LaunchDarkly; -WhatIf everywhere; every change audited; emergency rollback within the 5-minute SLA; guarded progressive rollouts.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('PMS.Flags.Format.ps1xml')
@@ -34,8 +34,10 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('FeatureFlags', 'Rollout', 'Audit', 'HIPAA', 'LaunchDarkly')
-            ProjectUri = 'https://example.invalid/pms/pms-flags'
+            Tags         = @('FeatureFlags', 'Rollout', 'Audit', 'HIPAA', 'LaunchDarkly', 'Rollback', 'DevOps', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            ProjectUri   = 'https://example.invalid/pms/pms-flags'
+            LicenseUri   = 'https://example.invalid/pms/pms-flags/blob/main/LICENSE'
+            ReleaseNotes = 'Local feature_flags.json and LaunchDarkly stores; Set/Enable/Disable with a hash-chained audit ledger; Invoke-EmergencyRollback (flag off first); guarded progressive rollouts (Start/Step/Stop-FlagRollout) with Prometheus and health-endpoint guardrails; installable with Install-PSResource from a private feed.'
         }
     }
 }

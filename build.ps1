@@ -16,7 +16,7 @@
                  outgrown it. It is never lowered silently: a lower total fails until the floor file is edited.
       Demo       Build, then run examples/local-rollout.ps1 in a fresh pwsh
       Bench      Build, then run tests/bench and print the figures
-      Package    Build, then zip out/PMS.Flags
+      Package    Build, then out/PMS.Flags.<version>.nupkg through Publish-PSResource to a local folder repository
       Clean      remove out/, .tools/ and every bin/ and obj/
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 Test
@@ -242,11 +242,11 @@ function Invoke-Bench {
 }
 
 function Invoke-Package {
+    # A .nupkg published with PSResourceGet to a local folder repository (out/feed), as a private feed would receive
+    # it; out/PMS.Flags.<version>.nupkg is the same package, ready for Publish-PSResource -NupkgPath to a real feed.
     Invoke-Build
-    $version = (Import-PowerShellDataFile (Join-Path $Root 'PMS.Flags.psd1')).ModuleVersion
-    $zip = Join-Path $Out "PMS.Flags-$version.zip"
-    Compress-Archive -Path $ModuleOut -DestinationPath $zip -Force
-    Write-Host "Packaged $zip"
+    $package = & (Join-Path $Root 'build/Publish-ModulePackage.ps1') -ModuleDirectory $ModuleOut -FeedDirectory (Join-Path $Out 'feed') -DestinationPath $Out
+    Write-Host "Packaged $package (folder repository: $(Join-Path $Out 'feed'))"
 }
 
 function Invoke-Clean {

@@ -6,8 +6,11 @@ the playbook's audit fields (timestamp, event_type, user_id, feature_flag, previ
 reason, rollout_percentage, approval_ticket) plus event_id, sequence, store, outcome, details and a SHA-256 hash chain
 (prev_hash, hash), so that any later edit, deletion, insertion or reordering is detected by Test-FlagAuditChain.
 
-The command checks that the ledger can be written (it creates the file and its folder if needed) and that its last
-event can be chained to, and fails if not (see NOTES). It then writes any audit events that were spooled for this ledger while it was
+The command checks that the ledger can be written and that its last event can be chained to, and fails if not (see
+NOTES). A file that does not exist is created, with a warning that names it a NEW, empty ledger, so that a mistyped
+name shows at once (in a CI log too) instead of silently splitting the trail; a folder is never created
+(LedgerFolderNotFound). When Connect-FlagLedger fails, the session has no default ledger until a Connect succeeds:
+the next change fails with LedgerNotConnected rather than being recorded in the previous or the default ledger. It then writes any audit events that were spooled for this ledger while it was
 unavailable (see Disable-Flag) and warns how many it wrote.
 
 Without Connect-FlagLedger the cmdlets use the default ledger and say so in their verbose output: the file named by
@@ -16,7 +19,7 @@ $env:XDG_STATE_HOME/pms-flags, else ~/.local/state/pms-flags. The spool lives in
 folder.
 '@
     Parameters   = @{
-        Path      = 'The JSONL ledger file, for example ./audit/flags.jsonl. A relative path is resolved against the current PowerShell location. The file and its folder are created if they do not exist; an existing file is appended to, never rewritten.'
+        Path      = 'The JSONL ledger file, for example ./audit/flags.jsonl. A relative path is resolved against the current PowerShell location. A missing file is created (with a warning naming it a NEW, empty ledger); its folder must exist. An existing file is appended to, never rewritten.'
         NoDefault = 'Returns the ledger object without making it the session''s default ledger. Pass the object to -Ledger of a changing cmdlet, Get-FlagAudit or Test-FlagAuditChain.'
     }
     Outputs      = @{
@@ -47,7 +50,8 @@ Test-FlagAuditChain -Ledger $archive
         }
     )
     Notes        = @'
-Error ids: LedgerUnwritable (the file or its folder cannot be created or opened for appending), LedgerTornTail (the
+Error ids: LedgerFolderNotFound (the folder does not exist; it is never created), LedgerUnwritable (the file cannot be
+created or opened for appending), LedgerTornTail (the
 last line is incomplete, as an interrupted write leaves it) and LedgerMalformed (the last line is not an audit event):
 nothing can be chained to such a ledger until it is repaired; Test-FlagAuditChain -Path shows where it breaks.
 

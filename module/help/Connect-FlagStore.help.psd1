@@ -5,7 +5,10 @@ Connect-FlagStore opens a local flag document -- the apps/backend/config/feature
 migration playbook -- checks that it parses, and makes it the session's default store. Every flag cmdlet (Get-Flag,
 Set-FlagPercentage, Enable-Flag, Disable-Flag, Invoke-EmergencyRollback) then uses it unless you pass -Store.
 
-The document maps environments to flags: { "production": { "flag": false } }. A flag that is fully off is false, fully
+The document maps environments to flags: { "production": { "flag": false } }. It is read strictly (RFC 8259: no
+comments, trailing commas, single quotes or unquoted keys), by reads and writes alike, so a document a change would
+refuse is refused when connecting. Top-level keys that are not environments (a name starting with _ or $, such as
+"_meta", or a value that is not an object) are skipped and kept as they are; -Verbose names them. A flag that is fully off is false, fully
 on is true, and a partial rollout is { "enabled": true, "rollout_percentage": 25 }. PMS.Flags changes exactly one
 flag in one environment per write and leaves every other byte of the document (other flags, other environments, key
 order, extra keys such as "owner") as it was. Writes are atomic (temporary file and rename) and serialised across
@@ -78,7 +81,10 @@ Error ids: LaunchDarklyTokenMissing, LaunchDarklyUnauthorized, LaunchDarklyForbi
 LaunchDarklyBudgetExhausted, LaunchDarklyUnreachable (LaunchDarkly), FlagDocumentNotFound (the file does not exist), FlagDocumentMalformed (the file is not a JSON object of
 environments; it is never modified), EnvironmentNotFound (-Environment is not in the document).
 
-The connection belongs to the current runspace: a new pwsh process or runspace must connect again.
+The connection belongs to the current runspace: a new pwsh process or runspace must connect again. When
+Connect-FlagStore fails, the store connected before it is no longer the default: the next command fails with
+StoreNotConnected (unless it is given -Store) instead of changing the document you meant to leave. -ApiKey takes a
+SecureString: pass -ApiKey (Read-Host -AsSecureString), or set LD_API_KEY; a plain string is refused with that hint.
 '@
     RelatedLinks = @('about_PMS.Flags', 'Get-Flag', 'Set-FlagPercentage', 'Connect-FlagLedger')
 }

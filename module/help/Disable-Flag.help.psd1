@@ -14,7 +14,7 @@ For an incident, prefer Invoke-EmergencyRollback: it does the same, then verifie
 it took against the playbook's five-minute budget.
 '@
     Parameters   = @{
-        Flag           = 'The flag key to switch off. Accepts pipeline input by property name (Flag, or its alias Key). A flag that does not exist writes a FlagNotFound error.'
+        Flag           = 'The flag key to switch off. Accepts flag names from the pipeline ("a","b" | Disable-Flag ...) and pipeline input by property name (Flag, or its alias Key); wildcards are refused (FlagWildcardNotAccepted). A flag that does not exist writes a FlagNotFound error.'
         Environment    = 'The environment to change. Defaults to the store''s default environment (Connect-FlagStore -Environment); without one the command fails with EnvironmentRequired. Accepts pipeline input by property name.'
         Reason         = 'Why the flag is switched off, for the audit record. Required, even in an emergency; an empty or blank reason fails with ReasonRequired.'
         ApprovalTicket = 'The change or incident ticket to record. Optional: switching off never requires a ticket, but record one when you have it.'

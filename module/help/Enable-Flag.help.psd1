@@ -1,9 +1,11 @@
 @{
     Synopsis     = 'Switches a feature flag on in one environment, and records the change in the audit ledger.'
     Description  = @'
-Enable-Flag switches a flag on without changing its rollout percentage: a plain false becomes true (100% of users),
-and a partial rollout { "enabled": false, "rollout_percentage": 25 } becomes enabled again at 25%. Use
-Set-FlagPercentage to choose the percentage; use Enable-Flag to restore a flag that was switched off.
+Enable-Flag switches a flag back on at the percentage it last had while on, as the audit ledger recorded it: a flag
+that was at 25% before Disable-Flag or Invoke-EmergencyRollback wrote a plain false comes back at 25%, not at 100%.
+When the ledger knows no percentage, a plain false becomes true (100% of users) and a partial rollout object keeps its
+rollout_percentage. Use Set-FlagPercentage to choose the percentage (100 for full activation); use Enable-Flag to
+restore a flag that was switched off. -Verbose says which percentage was restored and why.
 
 Like every change it is audited first: the command refuses with LedgerUnwritable when the ledger cannot be written,
 before touching the flag. Every change needs -Reason; protected environments (production by default) also need
@@ -11,7 +13,7 @@ before touching the flag. Every change needs -Reason; protected environments (pr
 confirmation unless you pass -Force or -Confirm:$false.
 '@
     Parameters   = @{
-        Flag           = 'The flag key to switch on, for example telehealth_appointments_enabled. Accepts pipeline input by property name (Flag, or its alias Key). A flag that does not exist writes a FlagNotFound error.'
+        Flag           = 'The flag key to switch on, for example telehealth_appointments_enabled. Accepts flag names from the pipeline ("a","b" | Enable-Flag ...) and pipeline input by property name (Flag, or its alias Key); wildcards are refused (FlagWildcardNotAccepted). A flag that does not exist writes a FlagNotFound error.'
         Environment    = 'The environment to change. Defaults to the store''s default environment (Connect-FlagStore -Environment); without one the command fails with EnvironmentRequired. Accepts pipeline input by property name.'
         Reason         = 'Why the flag is switched on, for the audit record. Required; an empty or blank reason fails with ReasonRequired.'
         ApprovalTicket = 'The change-approval ticket, for example TICKET-12345. Required in protected environments (production by default); without it the command fails with ApprovalTicketRequired.'

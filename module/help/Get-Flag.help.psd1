@@ -12,7 +12,7 @@ The output pipes by property name into Set-FlagPercentage, Enable-Flag, Disable-
 Get-FlagAudit, so a query can drive a change.
 '@
     Parameters   = @{
-        Flag        = 'The flag key to read, for example telehealth_appointments_enabled. Wildcards are accepted (new_*). Without it, every flag in the environment is returned. A key without wildcards that does not exist writes a FlagNotFound error. Accepts pipeline input by property name (Flag, or its alias Key).'
+        Flag        = 'The flag key to read, for example telehealth_appointments_enabled. Wildcards are accepted (new_*). Without it, every flag in the environment is returned. Without -Environment (and no default), every environment is read: a flag in production only is found, and FlagNotFound comes only when no environment has it. Accepts flag names from the pipeline. A key without wildcards that does not exist writes a FlagNotFound error. Accepts pipeline input by property name (Flag, or its alias Key).'
         Environment = 'The environment to read, for example staging or production. Without it, the store''s default environment is read, or every environment when the store has none. An unknown environment writes an EnvironmentNotFound error.'
         Store       = 'The store to read, as returned by Connect-FlagStore -NoDefault. Defaults to the session''s connected store.'
     }

@@ -16,11 +16,12 @@ that is not an audit event fails with LedgerMalformed.
     Parameters   = @{
         Flag        = 'Only events for this flag key (exact, case-insensitive). Accepts pipeline input by property name, so Get-Flag output can be piped in.'
         Environment = 'Only events in this environment (exact, case-insensitive), for example production. Accepts pipeline input by property name.'
-        EventType   = 'Only events of these types, for example feature_flag_toggled or emergency_rollback. Several types may be given.'
-        User        = 'Only events made by this user, as recorded in user_id (exact, case-insensitive), for example admin@pms.example.com.'
+        EventType   = 'Only events of these types, for example feature_flag_toggled or emergency_rollback. Several types may be given. Tab completes the known types; an unknown type (a typo) fails with EventTypeUnknown instead of returning nothing.'
+        User        = 'Only events made by this user, as recorded in user_id (exact, case-insensitive), for example admin@pms.example.com. Tab completes the users the ledger has recorded.'
         Since       = 'Only events at or after this time. A date without an offset is taken in local time; for example (Get-Date).AddDays(-7) or ''2025-01-15T00:00:00Z''.'
         Until       = 'Only events at or before this time. A date without an offset is taken in local time.'
-        First       = 'Returns at most this many matching events, the oldest first. Must be 1 or more.'
+        First       = 'Returns at most this many matching events, the oldest first. Must be 1 or more. For the latest changes use -Newest.'
+        Newest      = 'Returns at most this many matching events, the newest first: "who changed it last". Must be 1 or more; not with -First.'
         Ledger      = 'The ledger to read, as returned by Connect-FlagLedger -NoDefault. Defaults to the session''s ledger, or the default ledger (see Connect-FlagLedger).'
     }
     Outputs      = @{
@@ -31,6 +32,11 @@ that is not an audit event fails with LedgerMalformed.
             Title   = 'All changes of one flag in production'
             Code    = 'Get-FlagAudit -Flag telehealth_appointments_enabled -Environment production'
             Remarks = 'The playbook''s "Check audit logs" step, as objects.'
+        }
+        @{
+            Title   = 'Who changed it last'
+            Code    = 'Get-FlagAudit -Flag telehealth_appointments_enabled -Newest 5'
+            Remarks = 'The five latest events of the flag, newest first.'
         }
         @{
             Title   = 'Emergency rollbacks of the last week'
@@ -49,7 +55,8 @@ that is not an audit event fails with LedgerMalformed.
         }
     )
     Notes        = @'
-Error id: LedgerMalformed (a line is not an audit event; run Test-FlagAuditChain to locate it).
+Error ids: LedgerMalformed (a line is not an audit event; run Test-FlagAuditChain to locate it), EventTypeUnknown (an
+-EventType that the module never writes), AuditRangeConflict (-First with -Newest).
 '@
     RelatedLinks = @('about_PMS.Flags', 'Export-FlagAudit', 'Test-FlagAuditChain', 'Connect-FlagLedger')
 }

@@ -74,8 +74,18 @@ public sealed class LocalFileFlagStoreErrorTests : IDisposable
         { "duplicate target environment", "{\"production\": {\"new_ui\": false}, \"production\": {\"new_ui\": true}}" },
         { "duplicate other environment", "{\"staging\": {\"new_ui\": false}, \"production\": {\"new_ui\": false}, \"staging\": {\"new_ui\": true}}" },
         { "duplicate target flag", "{\"production\": {\"new_ui\": false, \"new_ui\": true}}" },
-        { "environment is not an object", "{\"production\": [\"new_ui\"]}" },
+        { "a comment", "{\"production\": {\"new_ui\": false} // reviewed\n}" },
+        { "single quotes", "{'production': {'new_ui': false}}" },
+        { "an unquoted key", "{production: {\"new_ui\": false}}" },
     };
+
+    [Fact]
+    public async Task A_top_level_key_that_is_not_an_object_of_flags_is_not_an_environment_and_is_kept()
+    {
+        // "production" holding an array is not an environment: reads skip it, and a change there is EnvironmentNotFound.
+        var ex = await AssertRefused("{\"production\": [\"new_ui\"]}", Set("new_ui", "production", 25m), "EnvironmentNotFound");
+        Assert.Equal(FlagsErrorKind.ObjectNotFound, ex.Kind);
+    }
 
     [Theory]
     [MemberData(nameof(MalformedDocuments))]

@@ -35,7 +35,7 @@ Describe 'Connect-FlagLedger' -Tag Ledger {
     BeforeEach { $sandbox = New-FlagSandbox -NoConnect }
     AfterEach { Remove-FlagSandbox $sandbox }
 
-    It 'creates the ledger and its folder and returns it' {
+    It 'creates the ledger file in an existing folder and returns it' {
         $ledger = Connect-FlagLedger -Path $sandbox.LedgerPath
         $ledger.Path | Should -Be $sandbox.LedgerPath
         $ledger.Name | Should -Be "Jsonl:$($sandbox.LedgerPath)"
@@ -178,7 +178,7 @@ Describe 'Get-FlagAudit filters' -Tag Audit {
     }
 
     It 'reads nothing, without error, from a ledger that does not exist yet' {
-        $empty = Connect-FlagLedger -Path (Join-Path $sandbox.Root 'empty/ledger.jsonl') -NoDefault
+        $empty = Connect-FlagLedger -Path (Join-Path $sandbox.Root 'empty.jsonl') -NoDefault 3>$null
         Remove-Item -LiteralPath $empty.Path
         @(Get-FlagAudit -Ledger $empty).Count | Should -Be 0
     }

@@ -34,6 +34,7 @@ BeforeAll {
     $script:FlagFile = Join-Path $script:Root 'apps/backend/config/feature_flags.json'
     [IO.File]::WriteAllText($script:FlagFile, $script:SampleDocument)
     $script:LedgerPath = Join-Path $script:Root 'audit/ledger.jsonl'
+    $null = New-Item -ItemType Directory -Force (Join-Path $script:Root 'audit')
     $env:PMS_FLAGS_STATE_DIR = Join-Path $script:Root 'state'
     $null = Connect-FlagStore -Path $script:FlagFile
     $null = Connect-FlagLedger -Path $script:LedgerPath

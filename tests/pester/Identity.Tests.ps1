@@ -27,7 +27,6 @@ Describe 'The acting user' -Tag Identity {
         @{ Name = 'GITHUB_ACTOR beats BUILD_REQUESTEDFOREMAIL'; GitHubActor = 'octocat'; AzureRequester = 'dev@pms.example.com'; Expected = 'octocat' }
         @{ Name = 'BUILD_REQUESTEDFOREMAIL alone'; AzureRequester = 'dev@pms.example.com'; Expected = 'dev@pms.example.com' }
         @{ Name = 'a blank GITHUB_ACTOR is ignored'; GitHubActor = '   '; AzureRequester = 'dev@pms.example.com'; Expected = 'dev@pms.example.com' }
-        @{ Name = 'a blank -User is ignored'; User = ' '; GitHubActor = 'octocat'; Expected = 'octocat' }
         @{ Name = 'surrounding spaces are trimmed'; User = '  admin@pms.example.com '; Expected = 'admin@pms.example.com' }
         @{ Name = 'the OS user when nothing else is set'; Expected = [Environment]::UserName }
     ) {

@@ -66,7 +66,7 @@ $before = Describe-Assembly $sessionPolly
 
 Import-Module $ModulePath
 $null = Connect-FlagStore -Path $FlagFile
-$null = Connect-FlagLedger -Path $LedgerPath
+$null = Connect-FlagLedger -Path $LedgerPath 3>$null
 $record = Set-FlagPercentage -Flag new_scheduler -Environment staging -Percentage 42 -Reason 'isolation'   # the file locks go through Polly
 $engineContext = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($record.GetType().Assembly)
 $enginePolly = $engineContext.Assemblies | Where-Object { $_.GetName().Name -eq 'Polly.Core' }

@@ -57,7 +57,8 @@ function New-FlagSandbox {
         [switch] $SeedLedger
     )
     $root = Join-Path ([IO.Path]::GetTempPath()) ('pms-flags-pester-' + [guid]::NewGuid().ToString('N'))
-    $null = New-Item -ItemType Directory -Force $root
+    # The ledger's folder exists, as an operator's would: Connect-FlagLedger creates a ledger file, never folders.
+    $null = New-Item -ItemType Directory -Force $root, (Join-Path $root 'audit')
     $stateDir = Join-Path $root 'state'
     $env:PMS_FLAGS_STATE_DIR = $stateDir
     $flagFile = Join-Path $root 'feature_flags.json'
@@ -73,7 +74,7 @@ function New-FlagSandbox {
     }
     if (-not $NoConnect) {
         $sandbox.Store = Connect-FlagStore -Path $flagFile
-        $sandbox.Ledger = Connect-FlagLedger -Path $sandbox.LedgerPath
+        $sandbox.Ledger = Connect-FlagLedger -Path $sandbox.LedgerPath 3>$null
     }
     if ($SeedLedger) {
         $null = Set-FlagPercentage -Flag new_billing_engine -Environment staging -Percentage 20 -Reason 'seed event'

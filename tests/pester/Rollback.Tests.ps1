@@ -40,9 +40,8 @@ Describe 'Invoke-EmergencyRollback' -Tag Rollback {
         $result.AuditSpooled | Should -BeFalse
         $result.AuditSequence | Should -Be 2
 
-        $value = (Read-FlagDocument $sandbox.FlagFile).production.patient_portal_v2
-        $value.enabled | Should -BeFalse
-        $value.rollout_percentage | Should -Be 25
+        # The playbook's spelling of off; the 25% it had is in the ledger, for Enable-Flag to restore.
+        (Read-FlagDocument $sandbox.FlagFile).production.patient_portal_v2 | Should -BeExactly $false
     }
 
     It 'reports each step in order with its status and timing' {
@@ -144,6 +143,7 @@ Describe 'Switching off with the ledger down' -Tag Rollback, Ledger, Spool {
         @(Get-SpoolFile $sandbox).Count | Should -Be 2
 
         Remove-Item -LiteralPath $bad.Blocker
+        $null = New-Item -ItemType Directory $bad.Blocker
         $null = Connect-FlagLedger -Path $bad.Path -WarningVariable flushWarnings 3>$null
         ($flushWarnings -join "`n") | Should -BeLike '*Wrote 2 spooled audit event(s)*'
         @(Get-SpoolFile $sandbox).Count | Should -Be 0

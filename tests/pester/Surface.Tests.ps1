@@ -13,7 +13,7 @@ BeforeAll {
         'Enable-Flag'              = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'High' }
         'Export-FlagAudit'         = @{ Parameters = 'Confirm', 'Force', 'Format', 'InputObject', 'Path', 'WhatIf'; OutputType = 'System.IO.FileInfo'; Impact = 'Medium' }
         'Get-Flag'                 = @{ Parameters = 'Environment', 'Flag', 'Store'; OutputType = 'PMS.Flags.Engine.Flags.FlagState' }
-        'Get-FlagAudit'            = @{ Parameters = 'Environment', 'EventType', 'First', 'Flag', 'Ledger', 'Since', 'Until', 'User'; OutputType = 'PMS.Flags.Engine.Ledger.AuditEvent' }
+        'Get-FlagAudit'            = @{ Parameters = 'Environment', 'EventType', 'First', 'Flag', 'Ledger', 'Newest', 'Since', 'Until', 'User'; OutputType = 'PMS.Flags.Engine.Ledger.AuditEvent' }
         'Invoke-EmergencyRollback' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollbacks.RollbackResult'; Impact = 'High' }
         'Set-FlagPercentage'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Percentage', 'Reason', 'Rule', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'Medium' }
         'Test-FlagAuditChain'      = @{ Parameters = 'Ledger', 'Path'; OutputType = 'PMS.Flags.Engine.Ledger.ChainVerification' }
@@ -66,8 +66,8 @@ Describe 'Module surface' -Tag Surface {
     It 'has table views for the rollout and guardrail types, with the columns people read' -ForEach @(
         @{ Type = 'PMS.Flags.Engine.Guardrails.GuardrailDefinition'; Columns = 'Name', 'Kind', 'Severity', 'For', 'NoData', 'Expression' }
         @{ Type = 'PMS.Flags.Engine.Guardrails.GuardrailResult'; Columns = 'Guardrail', 'Severity', 'Status', 'Value', 'Threshold' }
-        @{ Type = 'PMS.Flags.Engine.Rollouts.RolloutState'; Columns = 'RolloutId', 'Flag', 'Environment', 'Status', 'Stage', 'Percentage' }
-        @{ Type = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Columns = 'Flag', 'Environment', 'Action', 'Status', 'Stage', 'Percentage', 'RemainingBake', 'Reason' }
+        @{ Type = 'PMS.Flags.Engine.Rollouts.RolloutState'; Columns = 'RolloutId', 'Flag', 'Environment', 'Status', 'Percentage' }
+        @{ Type = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Columns = 'Flag', 'Environment', 'Action', 'Percentage', 'Reason' }
     ) {
         $table = @((Get-FormatData -TypeName $Type).FormatViewDefinition | Where-Object { $_.Control -is [System.Management.Automation.TableControl] })
         $table.Count | Should -BeGreaterOrEqual 1 -Because $Type

@@ -27,6 +27,7 @@ public sealed class ConnectFlagStoreCommand : FlagCmdletBase
     public string ProjectKey { get; set; } = "";
 
     [Parameter(ParameterSetName = LaunchDarklySet)]
+    [SecureStringOnly]
     public SecureString? ApiKey { get; set; }
 
     [Parameter(ParameterSetName = LaunchDarklySet)]
@@ -47,6 +48,13 @@ public sealed class ConnectFlagStoreCommand : FlagCmdletBase
 
     protected override void ProcessFlagRecord()
     {
+        if (!NoDefault)
+        {
+            // Forget the previous default before trying: if this Connect fails, the next change must not go there.
+            FlagSession.Current.Store = null;
+            FlagSession.Current.FailedStoreConnect = ParameterSetName == LaunchDarklySet ? $"-LaunchDarkly -ProjectKey {ProjectKey}" : $"-Path {Path}";
+        }
+
         var store = ParameterSetName == LaunchDarklySet ? ConnectLaunchDarkly() : new LocalFileFlagStore(ResolvePath(Path), Environment, ProtectedEnvironment);
         var environments = Run((_, ct) => store.GetEnvironmentsAsync(ct));
         WriteVerbose($"Connected to {store.Name}: environments {string.Join(", ", environments)}.");
@@ -58,6 +66,7 @@ public sealed class ConnectFlagStoreCommand : FlagCmdletBase
         if (!NoDefault)
         {
             FlagSession.Current.Store = store;
+            FlagSession.Current.FailedStoreConnect = null;
         }
 
         WriteObject(store);

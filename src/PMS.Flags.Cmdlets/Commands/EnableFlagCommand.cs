@@ -14,6 +14,12 @@ public sealed class EnableFlagCommand : FlagChangeCommandBase
     protected override void ProcessFlagRecord()
     {
         var store = ResolveStore(Store);
-        Change(store, BuildMutation(store, FlagChangeKind.TurnOn), Force);
+        var environment = ResolveEnvironment(Environment, store);
+        var ledger = ResolveLedger(Ledger);
+        var restored = Run((log, ct) => Task.FromResult(new FlagOperations(store, AuditTrailFor(ledger, log.Engine)).LastOnPercentage(Flag, environment, ct)));
+        WriteVerbose(restored is { } p
+            ? $"The ledger says {Flag} was last on at {FlagPercentage.Format(p)}% in {environment}: restoring that."
+            : $"The ledger has no percentage for {Flag} in {environment}: switching it on at the document's percentage (100% for a plain false).");
+        Change(store, BuildMutation(store, FlagChangeKind.TurnOn, restored), Force);
     }
 }

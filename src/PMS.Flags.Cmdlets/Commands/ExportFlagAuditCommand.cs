@@ -46,6 +46,8 @@ public sealed class ExportFlagAuditCommand : FlagCmdletBase
 
         AuditExporter.Write(events.Cast<AuditEvent>().ToArray(), Enum.Parse<AuditExportFormat>(Format, ignoreCase: true), path);
         WriteVerbose($"Exported {events.Count} audit event(s) to '{path}'.");
-        WriteObject(new FileInfo(path));
+        // Through the provider, as Get-Item would: a bare FileInfo lacks the provider's members, so its default view
+        // printed an empty Mode, User and Size.
+        WriteObject(SessionState.InvokeProvider.Item.Get(new[] { path }, force: true, literalPath: true), enumerateCollection: true);
     }
 }

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using PMS.Flags.Cmdlets.Completers;
 using PMS.Flags.Cmdlets.Infrastructure;
+using PMS.Flags.Engine.Common;
 using PMS.Flags.Engine.Ledger;
 
 namespace PMS.Flags.Cmdlets.Commands;
@@ -19,9 +20,11 @@ public sealed class GetFlagAuditCommand : FlagCmdletBase
     public string? Environment { get; set; }
 
     [Parameter]
+    [ArgumentCompleter(typeof(EventTypeCompleter))]
     public string[]? EventType { get; set; }
 
     [Parameter]
+    [ArgumentCompleter(typeof(AuditUserCompleter))]
     public string? User { get; set; }
 
     [Parameter]
@@ -30,15 +33,35 @@ public sealed class GetFlagAuditCommand : FlagCmdletBase
     [Parameter]
     public DateTimeOffset? Until { get; set; }
 
+    /// <summary>The oldest N matching events, oldest first.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int? First { get; set; }
+
+    /// <summary>The newest N matching events, newest first ("who changed it last").</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? Newest { get; set; }
 
     [Parameter]
     public ILedger? Ledger { get; set; }
 
     protected override void ProcessFlagRecord()
     {
+        if (First is not null && Newest is not null)
+        {
+            throw new FlagsException("AuditRangeConflict", FlagsErrorKind.InvalidArgument, "-First (the oldest events) and -Newest (the newest events) cannot be used together.");
+        }
+
+        foreach (var eventType in EventType ?? Array.Empty<string>())
+        {
+            if (!AuditEventTypes.IsKnown(eventType))
+            {
+                // A typo would otherwise match nothing and read as a quiet trail.
+                throw new FlagsException("EventTypeUnknown", FlagsErrorKind.InvalidArgument, $"'{eventType}' is not an audit event type. Known types: {string.Join(", ", AuditEventTypes.Known)}.", eventType);
+            }
+        }
+
         var ledger = ResolveLedger(Ledger);
         var query = new AuditQuery
         {
@@ -51,7 +74,25 @@ public sealed class GetFlagAuditCommand : FlagCmdletBase
             First = First,
         };
         WriteVerbose($"Reading audit events from {ledger.Name}.");
-        foreach (var auditEvent in ledger.Read(query, CancellationToken))
+        var events = ledger.Read(query, CancellationToken);
+        if (Newest is { } newest)
+        {
+            // The ledger is oldest first; keep a window of the last N and hand them out newest first.
+            var window = new Queue<AuditEvent>(Math.Min(newest, 1024));
+            foreach (var auditEvent in events)
+            {
+                if (window.Count == newest)
+                {
+                    window.Dequeue();
+                }
+
+                window.Enqueue(auditEvent);
+            }
+
+            events = window.Reverse();
+        }
+
+        foreach (var auditEvent in events)
         {
             WriteObject(auditEvent);
         }

@@ -10,7 +10,7 @@ namespace PMS.Flags.Cmdlets.Commands;
 [OutputType(typeof(FlagState))]
 public sealed class GetFlagCommand : FlagCmdletBase
 {
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Key")]
     [ArgumentCompleter(typeof(FlagKeyCompleter))]
     [SupportsWildcards]
@@ -40,14 +40,35 @@ public sealed class GetFlagCommand : FlagCmdletBase
             throw new FlagsException("FlagPatternInvalid", FlagsErrorKind.InvalidArgument, $"'{Flag}' is not a valid wildcard pattern: {ex.Message}", Flag, ex);
         }
 
+        // A flag present in some environments only is still found: every environment is read, and FlagNotFound
+        // comes only when none of them has it.
+        var found = false;
+        FlagsException? notFound = null;
         foreach (var environment in environments)
         {
             WriteVerbose($"Reading {(exact ? $"'{Flag}'" : "flags")} in '{environment}' from {store.Name}.");
-            var flags = Run((_, ct) => store.GetFlagsAsync(environment, exact ? Flag : null, ct));
+            IReadOnlyList<FlagState> flags;
+            try
+            {
+                flags = Run((_, ct) => store.GetFlagsAsync(environment, exact ? Flag : null, ct));
+            }
+            catch (FlagsException ex) when (exact && environments.Length > 1 && ex.ErrorId == "FlagNotFound")
+            {
+                WriteVerbose($"'{Flag}' is not in '{environment}'.");
+                notFound ??= ex;
+                continue;
+            }
+
             foreach (var flag in flags.Where(f => pattern is null || pattern.IsMatch(f.Flag)))
             {
+                found = true;
                 WriteObject(flag);
             }
+        }
+
+        if (!found && notFound is not null)
+        {
+            throw new FlagsException("FlagNotFound", FlagsErrorKind.ObjectNotFound, $"Flag '{Flag}' is in none of the environments of {store.Name} ({string.Join(", ", environments)}).", Flag, notFound);
         }
     }
 }

@@ -26,7 +26,7 @@ public sealed class InvokeEmergencyRollbackCommand : FlagChangeCommandBase
             return;
         }
 
-        if (!Force && !ShouldProcess(target, "Emergency rollback: switch the flag off, record it, verify it"))
+        if (!ShouldProcessUnlessForced(Force, target, "Emergency rollback: switch the flag off, record it, verify it"))
         {
             return;
         }

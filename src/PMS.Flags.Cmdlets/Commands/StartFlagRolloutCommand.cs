@@ -52,6 +52,7 @@ public sealed class StartFlagRolloutCommand : FlagCmdletBase
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     [Parameter]
+    [ValidateNotBlank]
     public string? User { get; set; }
 
     [Parameter]

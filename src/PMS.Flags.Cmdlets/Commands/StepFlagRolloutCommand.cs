@@ -11,19 +11,14 @@ public sealed class StepFlagRolloutCommand : RolloutCommandBase
 {
     protected override void ProcessFlagRecord()
     {
-        var environment = EnvironmentForFlagSet();
-        var target = DescribeTarget(environment);
+        var id = ResolveRollout(out var target);
         if (!ShouldProcess(target, "Evaluate guardrails and advance, pause, roll back or wait"))
         {
             return;
         }
 
         var user = Engine.Common.UserIdentity.Resolve(User);
-        var result = WithEngine(async (engine, _, ct) =>
-        {
-            var id = await ResolveRolloutIdAsync(engine, ParameterSetName, RolloutId, Flag, environment, ct).ConfigureAwait(false);
-            return await engine.StepAsync(id, user, ct).ConfigureAwait(false);
-        });
+        var result = WithEngine((engine, _, ct) => engine.StepAsync(id, user, ct));
         var reportFailure = ReportStep(result);
         WriteObject(result);
         if (reportFailure is not null)

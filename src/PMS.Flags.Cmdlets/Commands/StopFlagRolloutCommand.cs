@@ -21,22 +21,14 @@ public sealed class StopFlagRolloutCommand : RolloutCommandBase
 
     protected override void ProcessFlagRecord()
     {
-        var environment = EnvironmentForFlagSet();
-        var target = DescribeTarget(environment);
-        if (WhatIfRequested || !Force)
+        var id = ResolveRollout(out var target);
+        if (!ShouldProcessUnlessForced(Force, target, "Abort the rollout and switch the flag off"))
         {
-            if (!ShouldProcess(target, "Abort the rollout and switch the flag off"))
-            {
-                return;
-            }
+            return;
         }
 
         var actor = Actor(Reason, ApprovalTicket);
-        var result = WithEngine(async (engine, _, ct) =>
-        {
-            var id = await ResolveRolloutIdAsync(engine, ParameterSetName, RolloutId, Flag, environment, ct).ConfigureAwait(false);
-            return await engine.StopAsync(id, actor, ct).ConfigureAwait(false);
-        });
+        var result = WithEngine((engine, _, ct) => engine.StopAsync(id, actor, ct));
         var reportFailure = ReportStep(result);
         WriteObject(result);
         if (reportFailure is not null)

@@ -9,7 +9,10 @@ using PMS.Flags.Engine.Rollouts;
 
 namespace PMS.Flags.Cmdlets.Completers;
 
-/// <summary>Completes -RolloutId with the active rollouts the session's ledger knows, newest first.</summary>
+/// <summary>
+/// Completes -RolloutId with every rollout the session's ledger knows, active ones first, then newest first: an ended
+/// rollout is still worth naming (Get-FlagRollout, and Stop or Resume, which then say why not).
+/// </summary>
 public sealed class RolloutIdCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
@@ -26,9 +29,10 @@ public sealed class RolloutIdCompleter : IArgumentCompleter
             var ledger = FlagSession.Current.Ledger ?? new JsonlLedger(StatePaths.DefaultLedger());
             using var guardrails = new GuardrailFactory();
             var engine = new RolloutEngine(store, new AuditTrail(ledger, new AuditSpool(StatePaths.SpoolDirectory()), NullOperationLog.Instance), guardrails);
-            return engine.ListAsync(null, null, activeOnly: true, timeout.Token).GetAwaiter().GetResult()
+            return engine.ListAsync(null, null, activeOnly: false, timeout.Token).GetAwaiter().GetResult()
                 .Where(r => r.RolloutId.StartsWith(wordToComplete.Trim('\'', '"'), StringComparison.OrdinalIgnoreCase))
-                .OrderByDescending(r => r.StartedAt)
+                .OrderByDescending(r => r.IsActive)
+                .ThenByDescending(r => r.StartedAt)
                 .Select(r => new CompletionResult(r.RolloutId, r.RolloutId, CompletionResultType.ParameterValue, r.ToString()))
                 .ToArray();
         }

@@ -9,7 +9,7 @@ namespace PMS.Flags.Cmdlets.Infrastructure;
 /// <summary>The parameters and flow every flag-changing cmdlet shares: resolve the target, ask, change, record, write the result.</summary>
 public abstract class FlagChangeCommandBase : FlagCmdletBase
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Key")]
     [ArgumentCompleter(typeof(FlagKeyCompleter))]
     [ValidateNotNullOrEmpty]
@@ -27,6 +27,7 @@ public abstract class FlagChangeCommandBase : FlagCmdletBase
     public string? ApprovalTicket { get; set; }
 
     [Parameter]
+    [ValidateNotBlank]
     public string? User { get; set; }
 
     [Parameter]
@@ -35,7 +36,17 @@ public abstract class FlagChangeCommandBase : FlagCmdletBase
     [Parameter]
     public ILedger? Ledger { get; set; }
 
-    protected FlagMutation BuildMutation(IFlagStore store, FlagChangeKind kind, decimal? percentage = null, string? rule = null) => new()
+    protected FlagMutation BuildMutation(IFlagStore store, FlagChangeKind kind, decimal? percentage = null, string? rule = null)
+    {
+        if (WildcardPattern.ContainsWildcardCharacters(Flag))
+        {
+            throw new FlagsException("FlagWildcardNotAccepted", FlagsErrorKind.InvalidArgument, $"'{Flag}' is a wildcard pattern; wildcards are not accepted here: a change names one flag. To change several, pipe them: Get-Flag -Flag '{Flag}' | {MyInvocation.MyCommand.Name} ...", Flag);
+        }
+
+        return NewMutation(store, kind, percentage, rule);
+    }
+
+    private FlagMutation NewMutation(IFlagStore store, FlagChangeKind kind, decimal? percentage, string? rule) => new()
     {
         Flag = Flag,
         Environment = ResolveEnvironment(Environment, store),
@@ -63,7 +74,7 @@ public abstract class FlagChangeCommandBase : FlagCmdletBase
         }
 
         FlagOperations.Validate(store, mutation);
-        if (!force && !ShouldProcess(target, mutation.ToChange().ToString()))
+        if (!ShouldProcessUnlessForced(force, target, mutation.ToChange().ToString()))
         {
             return;
         }

@@ -27,9 +27,10 @@ public abstract class FlagCmdletBase : PSCmdlet
         {
             ProcessFlagRecord();
         }
-        catch (FlagsException ex) when (ex.Kind == FlagsErrorKind.ObjectNotFound)
+        catch (FlagsException ex) when (IsPerRecord(ex))
         {
-            // One piped item that does not exist should not stop the rest of the pipeline.
+            // A refusal of one piped item (it does not exist, it needs a ticket, it names a pattern) should not stop
+            // the rest of the pipeline: -ErrorAction decides.
             WriteError(ToErrorRecord(ex));
         }
         catch (FlagsException ex)
@@ -51,6 +52,10 @@ public abstract class FlagCmdletBase : PSCmdlet
     }
 
     protected abstract void ProcessFlagRecord();
+
+    private static bool IsPerRecord(FlagsException ex)
+        => ex.Kind is FlagsErrorKind.ObjectNotFound or FlagsErrorKind.PermissionDenied
+           || ex.ErrorId is "FlagWildcardNotAccepted" or "FlagNotBoolean";
 
     protected virtual void EndFlagProcessing()
     {
@@ -121,6 +126,11 @@ public abstract class FlagCmdletBase : PSCmdlet
             return connected;
         }
 
+        if (FlagSession.Current.FailedStoreConnect is { } failed)
+        {
+            throw new FlagsException("StoreNotConnected", FlagsErrorKind.ResourceUnavailable, $"The session has no flag store: the last Connect-FlagStore ({failed}) failed, and the store connected before it is no longer the default. Run Connect-FlagStore again, or pass -Store.");
+        }
+
         var conventional = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path.Combine("apps", "backend", "config", "feature_flags.json"));
         if (File.Exists(conventional))
         {
@@ -143,6 +153,11 @@ public abstract class FlagCmdletBase : PSCmdlet
         if (FlagSession.Current.Ledger is { } connected)
         {
             return connected;
+        }
+
+        if (FlagSession.Current.FailedLedgerConnect is { } failed)
+        {
+            throw new FlagsException("LedgerNotConnected", FlagsErrorKind.ResourceUnavailable, $"The session has no ledger: the last Connect-FlagLedger ({failed}) failed, and neither the ledger connected before it nor the default ledger is used in its place. Run Connect-FlagLedger again, or pass -Ledger.");
         }
 
         var path = StatePaths.DefaultLedger();
@@ -203,6 +218,16 @@ public abstract class FlagCmdletBase : PSCmdlet
     protected bool WhatIfRequested
         => (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) && whatIf is SwitchParameter { IsPresent: true })
            || (!MyInvocation.BoundParameters.ContainsKey("WhatIf") && SessionState.PSVariable.GetValue("WhatIfPreference") is SwitchParameter { IsPresent: true } or true);
+
+    /// <summary>
+    /// ShouldProcess, except that -Force skips the prompt a command asks by its ConfirmImpact — but never the one an
+    /// explicit -Confirm asked for, nor the -WhatIf preview.
+    /// </summary>
+    protected bool ShouldProcessUnlessForced(bool force, string target, string action)
+    {
+        var confirmAsked = MyInvocation.BoundParameters.TryGetValue("Confirm", out var confirm) && confirm is SwitchParameter { IsPresent: true };
+        return (force && !confirmAsked && !WhatIfRequested) || ShouldProcess(target, action);
+    }
 
     protected ErrorRecord ToErrorRecord(FlagsException ex) => new(ex, ex.ErrorId, Category(ex.Kind), ex.Target);
 

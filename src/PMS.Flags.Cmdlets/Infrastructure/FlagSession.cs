@@ -14,5 +14,14 @@ internal sealed class FlagSession
 
     public ILedger? Ledger { get; set; }
 
+    /// <summary>
+    /// Set when the last Connect-FlagStore failed: the previous default is gone and nothing falls back in its place,
+    /// so a script that ignores the failed Connect cannot send its next change to the store it meant to leave.
+    /// </summary>
+    public string? FailedStoreConnect { get; set; }
+
+    /// <summary>As <see cref="FailedStoreConnect"/>, for Connect-FlagLedger: no change goes to the previous or default ledger.</summary>
+    public string? FailedLedgerConnect { get; set; }
+
     public static FlagSession Current => Sessions.GetOrAdd(Runspace.DefaultRunspace?.InstanceId ?? Guid.Empty, _ => new FlagSession());
 }

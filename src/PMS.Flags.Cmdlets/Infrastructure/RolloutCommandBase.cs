@@ -32,6 +32,7 @@ public abstract class RolloutCommandBase : FlagCmdletBase
     public string? Environment { get; set; }
 
     [Parameter]
+    [ValidateNotBlank]
     public string? User { get; set; }
 
     [Parameter]
@@ -43,37 +44,33 @@ public abstract class RolloutCommandBase : FlagCmdletBase
     private protected T WithEngine<T>(Func<RolloutEngine, PipelineLog, CancellationToken, Task<T>> work)
         => RunWithRollouts(ResolveStore(Store), ResolveLedger(Ledger), work);
 
-    /// <summary>Suspend and Resume: ask once, then change the named rollout's state as the given actor.</summary>
+    /// <summary>Suspend and Resume: find the rollout, ask once naming it, then change its state as the given actor.</summary>
     private protected void ChangeRolloutState(string action, string reason, string? ticket, Func<RolloutEngine, string, RolloutActor, CancellationToken, Task<RolloutState>> change)
     {
-        var environment = EnvironmentForFlagSet();
-        if (!ShouldProcess(DescribeTarget(environment), action))
+        var id = ResolveRollout(out var target);
+        if (!ShouldProcess(target, action))
         {
             return;
         }
 
         var actor = Actor(reason, ticket);
-        var state = WithEngine(async (engine, _, ct) =>
-        {
-            var id = await ResolveRolloutIdAsync(engine, ParameterSetName, RolloutId, Flag, environment, ct).ConfigureAwait(false);
-            return await change(engine, id, actor, ct).ConfigureAwait(false);
-        });
+        var state = WithEngine((engine, _, ct) => change(engine, id, actor, ct));
         WriteObject(state);
     }
 
-    private protected string DescribeTarget(string environment)
-        => ParameterSetName == ByIdSet ? $"rollout {RolloutId}" : $"active rollout of {Flag} in {environment}";
-
-    /// <summary>The id of the rollout this command names: given, or the active rollout of the flag in the environment.</summary>
-    private protected static async Task<string> ResolveRolloutIdAsync(RolloutEngine engine, string parameterSet, string rolloutId, string flag, string environment, CancellationToken cancellationToken)
+    /// <summary>
+    /// The rollout this command names, found BEFORE anything is asked: -WhatIf and -Confirm then name the rollout
+    /// (its id, flag and environment), and a missing one is RolloutNotFound rather than a question about nothing.
+    /// </summary>
+    private protected string ResolveRollout(out string target)
     {
-        if (parameterSet == ByIdSet)
-        {
-            return rolloutId;
-        }
-
-        var active = await engine.FindActiveAsync(flag, environment, cancellationToken).ConfigureAwait(false);
-        return active?.RolloutId ?? throw new FlagsException("RolloutNotFound", FlagsErrorKind.ObjectNotFound, $"No active rollout of '{flag}' in '{environment}'. Get-FlagRollout -Flag {flag} lists its rollouts.", flag);
+        var environment = EnvironmentForFlagSet();
+        var state = WithEngine(async (engine, _, ct) => ParameterSetName == ByIdSet
+            ? await engine.GetAsync(RolloutId, ct).ConfigureAwait(false)
+            : await engine.FindActiveAsync(Flag, environment, ct).ConfigureAwait(false)
+              ?? throw new FlagsException("RolloutNotFound", FlagsErrorKind.ObjectNotFound, $"No active rollout of '{Flag}' in '{environment}'. Get-FlagRollout -Flag {Flag} lists its rollouts.", Flag));
+        target = $"rollout {state.RolloutId} of {state.Flag} in {state.Environment} ({state.Status})";
+        return state.RolloutId;
     }
 
     private protected string EnvironmentForFlagSet()

@@ -1,4 +1,5 @@
 using System.Text;
+using StrictJson = System.Text.Json;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 using PMS.Flags.Engine.Common;
@@ -23,6 +24,8 @@ public sealed class FlagDocumentEditor
         DocumentName = documentName;
     }
 
+    private bool validated;
+
     public string Text { get; }
 
     public string DocumentName { get; }
@@ -43,7 +46,17 @@ public sealed class FlagDocumentEditor
     /// <summary>The bytes to store for a document text: UTF-8, with exactly the byte-order mark the text carries.</summary>
     public static byte[] ToBytes(string text) => Utf8NoBom.GetBytes(text);
 
-    public IReadOnlyList<string> ReadEnvironments() => LoadRoot().Properties().Select(p => p.Name).ToArray();
+    public IReadOnlyList<string> ReadEnvironments() => LoadRoot().Properties().Where(IsEnvironment).Select(p => p.Name).ToArray();
+
+    /// <summary>
+    /// Top-level keys that are not environments — a name starting with <c>_</c> or <c>$</c> (<c>_meta</c>,
+    /// <c>$schema</c>), or a value that is not an object of flags. Reads skip them; writes leave them byte for byte.
+    /// </summary>
+    public IReadOnlyList<string> ReadSkippedKeys() => LoadRoot().Properties().Where(p => !IsEnvironment(p)).Select(p => p.Name).ToArray();
+
+    private static bool IsEnvironment(JProperty property) => IsEnvironmentName(property.Name) && property.Value.Type == JTokenType.Object;
+
+    private static bool IsEnvironmentName(string name) => !name.StartsWith('_') && !name.StartsWith('$');
 
     /// <summary>All flags of an environment, or the one named; throws FlagNotFound / EnvironmentNotFound.</summary>
     public IReadOnlyList<FlagDocumentValue> ReadFlags(string environment, string? flag)
@@ -64,11 +77,10 @@ public sealed class FlagDocumentEditor
     {
         ValidateDocument();
         var (environmentMembers, _) = ReadObjectOrMalformed(Text, 0);
-        var environmentMember = FindUnique(environmentMembers, change.Environment)
-            ?? throw EnvironmentNotFound(change.Environment, environmentMembers.Select(m => m.Name));
-        if (Text[environmentMember.ValueStart] != '{')
+        if (FindUnique(environmentMembers, change.Environment) is not { } environmentMember
+            || !IsEnvironmentName(change.Environment) || Text[environmentMember.ValueStart] != '{')
         {
-            throw Malformed($"environment '{change.Environment}' is not an object");
+            throw EnvironmentNotFound(change.Environment, ReadEnvironments());
         }
 
         var (flagMembers, _) = ReadObjectOrMalformed(Text, environmentMember.ValueStart);
@@ -77,9 +89,7 @@ public sealed class FlagDocumentEditor
         var oldValue = JToken.Parse(oldValueText);
         var (oldOn, oldPercentage) = LocalFlagValue.Read(change.Flag, change.Environment, oldValue);
 
-        var newValueText = oldValue.Type == JTokenType.Object
-            ? EditObjectOrMalformed(oldValueText, change)
-            : BooleanTarget(change, oldOn);
+        var newValueText = NewValueText(change, oldValue, oldValueText, oldOn, oldPercentage);
         var newText = string.Concat(Text.AsSpan(0, flagMember.ValueStart), newValueText, Text.AsSpan(flagMember.ValueEnd));
         var (newOn, newPercentage) = LocalFlagValue.Read(change.Flag, change.Environment, JToken.Parse(newValueText));
         return new FlagDocumentEdit(
@@ -88,13 +98,40 @@ public sealed class FlagDocumentEditor
             newText);
     }
 
-    private static string BooleanTarget(FlagChange change, bool currentlyOn) => change.Kind switch
+    /// <summary>
+    /// The playbook's spellings: <c>false</c> for off, <c>true</c> for fully on, an object only for a partial rollout —
+    /// so a backend that reads booleans never sees <c>{"enabled": false, "rollout_percentage": 100}</c>. An object that
+    /// carries keys of its own (an owner, a description) stays an object and keeps them.
+    /// </summary>
+    private string NewValueText(FlagChange change, JToken oldValue, string oldValueText, bool oldOn, decimal oldPercentage)
     {
-        FlagChangeKind.TurnOff => "false",
-        FlagChangeKind.TurnOn => "true",
-        _ when change.Percentage == 100m => "true",
-        _ => $"{{ \"{LocalFlagValue.EnabledKey}\": true, \"{LocalFlagValue.PercentageKey}\": {FlagPercentage.Format(change.Percentage!.Value)} }}",
-    };
+        var isObject = oldValue is JObject;
+        if (isObject && ((JObject)oldValue).Properties().Any(p => p.Name is not (LocalFlagValue.EnabledKey or LocalFlagValue.PercentageKey)))
+        {
+            return EditObjectOrMalformed(oldValueText, change);
+        }
+
+        var (on, percentage) = change.Kind switch
+        {
+            FlagChangeKind.TurnOff => (false, 0m),
+            FlagChangeKind.TurnOn => (true, change.Percentage ?? (isObject ? oldPercentage : 100m)),
+            _ => (true, change.Percentage!.Value),
+        };
+        if (!on || percentage == 0m)
+        {
+            // Already off stays exactly as it is: switching off an off flag changes no byte.
+            return oldOn ? "false" : oldValueText;
+        }
+
+        if (percentage == 100m)
+        {
+            return "true";
+        }
+
+        return isObject
+            ? EditObjectOrMalformed(oldValueText, new FlagChange(change.Flag, change.Environment, FlagChangeKind.SetPercentage, percentage))
+            : $"{{ \"{LocalFlagValue.EnabledKey}\": true, \"{LocalFlagValue.PercentageKey}\": {FlagPercentage.Format(percentage)} }}";
+    }
 
     private string EditObjectOrMalformed(string objectText, FlagChange change)
     {
@@ -111,7 +148,8 @@ public sealed class FlagDocumentEditor
     private static string EditObject(string objectText, FlagChange change)
     {
         var edited = SetMember(objectText, LocalFlagValue.EnabledKey, change.Kind == FlagChangeKind.TurnOff ? "false" : "true");
-        return change.Kind == FlagChangeKind.SetPercentage
+        // Enable-Flag carries the percentage to restore (from the ledger): the document may no longer hold it.
+        return change.Kind == FlagChangeKind.SetPercentage || (change.Kind == FlagChangeKind.TurnOn && change.Percentage is not null)
             ? SetMember(edited, LocalFlagValue.PercentageKey, FlagPercentage.Format(change.Percentage!.Value))
             : edited;
     }
@@ -132,6 +170,7 @@ public sealed class FlagDocumentEditor
 
     private JObject LoadRoot()
     {
+        ValidateDocument();
         try
         {
             // A byte-order mark is kept in the text (it is part of the bytes a write must not change) but is not JSON.
@@ -149,15 +188,24 @@ public sealed class FlagDocumentEditor
         }
     }
 
+    /// <summary>
+    /// The one strict reader every read and every write goes through (RFC 8259: no comments, no trailing commas, no
+    /// single quotes, no unquoted keys; no key twice in one object), so a document that a write would refuse is refused
+    /// on read too, with the same ErrorId and position — not first discovered during an incident's Disable-Flag.
+    /// A streaming pass with one key set per open object costs a fraction of building a tree.
+    /// </summary>
     private void ValidateDocument()
     {
+        if (validated)
+        {
+            return;
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(Text.TrimStart('\uFEFF'));
+        var reader = new StrictJson.Utf8JsonReader(bytes, new StrictJson.JsonReaderOptions { CommentHandling = StrictJson.JsonCommentHandling.Disallow, AllowTrailingCommas = false });
         try
         {
-            // Check the whole document as reads do, duplicate keys included: a document the store would refuse to read
-            // (which of two "staging" objects is meant?) must not be written either. A streaming pass with one key set
-            // per open object costs a fraction of building the tree, which matters on documents of thousands of flags.
-            using var reader = new JsonTextReader(new StringReader(Text.TrimStart('\uFEFF')));
-            if (!reader.Read() || reader.TokenType != JsonToken.StartObject)
+            if (!reader.Read() || reader.TokenType != StrictJson.JsonTokenType.StartObject)
             {
                 throw Malformed("the top level is not an object of environments");
             }
@@ -168,14 +216,14 @@ public sealed class FlagDocumentEditor
             {
                 switch (reader.TokenType)
                 {
-                    case JsonToken.StartObject:
+                    case StrictJson.JsonTokenType.StartObject:
                         openObjects.Push(new HashSet<string>(StringComparer.Ordinal));
                         break;
-                    case JsonToken.EndObject:
+                    case StrictJson.JsonTokenType.EndObject:
                         openObjects.Pop();
                         break;
-                    case JsonToken.PropertyName when !openObjects.Peek().Add((string)reader.Value!):
-                        throw Malformed($"the key '{reader.Value}' appears more than once in the same object (at {reader.Path})");
+                    case StrictJson.JsonTokenType.PropertyName when !openObjects.Peek().Add(reader.GetString()!):
+                        throw Malformed($"the key '{reader.GetString()}' appears more than once in the same object ({PositionAt(bytes, reader.TokenStartIndex)})");
                 }
             }
 
@@ -184,11 +232,24 @@ public sealed class FlagDocumentEditor
                 throw Malformed("the document ends inside an object");
             }
         }
-        catch (JsonException ex)
+        catch (StrictJson.JsonException ex)
         {
-            throw Malformed(ex.Message, ex);
+            // The reader's own words name the fault; the position is given once, the same way on every path.
+            var what = ex.Message.Split(" LineNumber:", 2)[0].TrimEnd(' ', '.');
+            throw Malformed($"{what} ({Position(ex.LineNumber, ex.BytePositionInLine)})", ex);
         }
+
+        validated = true;
     }
+
+    private static string PositionAt(byte[] bytes, long offset)
+    {
+        var lineStart = Array.LastIndexOf(bytes, (byte)'\n', (int)Math.Max(0, offset - 1)) + 1;
+        var line = bytes.AsSpan(0, lineStart).Count((byte)'\n');
+        return Position(line, offset - lineStart);
+    }
+
+    private static string Position(long? line, long? bytePositionInLine) => $"line {line + 1}, position {bytePositionInLine + 1}";
 
     private (IReadOnlyList<JsonMember> Members, int CloseBrace) ReadObjectOrMalformed(string text, int start)
     {
@@ -214,19 +275,9 @@ public sealed class FlagDocumentEditor
     }
 
     private JObject RequireEnvironment(JObject root, string environment)
-    {
-        if (root[environment] is JObject environmentObject)
-        {
-            return environmentObject;
-        }
-
-        if (root[environment] is null)
-        {
-            throw EnvironmentNotFound(environment, root.Properties().Select(p => p.Name));
-        }
-
-        throw Malformed($"environment '{environment}' is not an object");
-    }
+        => root[environment] is JObject environmentObject && IsEnvironmentName(environment)
+            ? environmentObject
+            : throw EnvironmentNotFound(environment, root.Properties().Where(IsEnvironment).Select(p => p.Name));
 
     private static FlagDocumentValue ToValue(string flag, string environment, JToken value)
     {
@@ -237,7 +288,7 @@ public sealed class FlagDocumentEditor
     private FlagsException Malformed(string why, Exception? inner = null) => Malformed(DocumentName, why, inner);
 
     private static FlagsException Malformed(string documentName, string why, Exception? inner)
-        => new("FlagDocumentMalformed", FlagsErrorKind.InvalidData, $"The flag document '{documentName}' cannot be used: {why}. It was left as it is.", documentName, inner);
+        => new("FlagDocumentMalformed", FlagsErrorKind.InvalidData, $"The flag document '{documentName}' cannot be used: {why.TrimEnd('.', ' ')}. It was left as it is.", documentName, inner);
 
     private FlagsException EnvironmentNotFound(string environment, IEnumerable<string> known)
         => new("EnvironmentNotFound", FlagsErrorKind.ObjectNotFound, $"Environment '{environment}' is not in '{DocumentName}'. Known environments: {string.Join(", ", known)}.", environment);

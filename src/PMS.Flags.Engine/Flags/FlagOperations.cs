@@ -62,6 +62,30 @@ public sealed class FlagOperations
     public static bool IsProtected(IFlagStore store, string environment)
         => store.ProtectedEnvironments.Contains(environment, StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The percentage the flag last had while on in the environment, as the ledger recorded it (the newest event that
+    /// knows it: a change to on, or a change away from on); null when the ledger knows none. Enable-Flag restores this:
+    /// a document that says plain <c>false</c> no longer holds it.
+    /// </summary>
+    public decimal? LastOnPercentage(string flag, string environment, CancellationToken cancellationToken)
+    {
+        decimal? last = null;
+        var query = new AuditQuery { Flag = flag, Environment = environment, EventTypes = new[] { ToggledEventType } };
+        foreach (var e in audit.Ledger.Read(query, cancellationToken))
+        {
+            if (e.NewState == true && e.RolloutPercentage is > 0)
+            {
+                last = e.RolloutPercentage;
+            }
+            else if (e.PreviousState == true && e.PreviousPercentage is > 0)
+            {
+                last = e.PreviousPercentage;
+            }
+        }
+
+        return last;
+    }
+
     public Task<FlagChangeResult> PreviewAsync(FlagMutation mutation, CancellationToken cancellationToken)
     {
         Validate(store, mutation);

@@ -40,11 +40,17 @@ public sealed class LocalFileFlagStore : IFlagStore
     private string LockPath => System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "." + System.IO.Path.GetFileName(Path) + ".lock");
 
     public Task<IReadOnlyList<string>> GetEnvironmentsAsync(CancellationToken cancellationToken)
-        => Task.FromResult(ReadDocument().ReadEnvironments());
+    {
+        var document = ReadDocument();
+        SaySkippedKeys(document);
+        return Task.FromResult(document.ReadEnvironments());
+    }
 
     public Task<IReadOnlyList<FlagState>> GetFlagsAsync(string environment, string? flag, CancellationToken cancellationToken)
     {
-        var values = ReadDocument().ReadFlags(environment, flag);
+        var document = ReadDocument();
+        SaySkippedKeys(document);
+        var values = document.ReadFlags(environment, flag);
         var lastModified = new DateTimeOffset(File.GetLastWriteTimeUtc(Path), TimeSpan.Zero);
         IReadOnlyList<FlagState> states = values.Select(v => ToState(v, lastModified)).ToArray();
         return Task.FromResult(states);
@@ -74,6 +80,14 @@ public sealed class LocalFileFlagStore : IFlagStore
         var previous = ToState(edit.Before, new DateTimeOffset(File.GetLastWriteTimeUtc(Path), TimeSpan.Zero));
         var current = ToState(edit.After, DateTimeOffset.UtcNow);
         return new FlagChangeResult(previous, current, edit.Changed);
+    }
+
+    private void SaySkippedKeys(FlagDocumentEditor document)
+    {
+        if (document.ReadSkippedKeys() is { Count: > 0 } skipped)
+        {
+            AmbientOperationLog.Instance.Verbose($"Skipped top-level key(s) {string.Join(", ", skipped.Select(k => $"'{k}'"))} in '{Path}': not environments (a name starting with _ or $, or not an object of flags). Writes keep them as they are.");
+        }
     }
 
     private FlagDocumentEditor ReadDocument()
@@ -117,7 +131,7 @@ public sealed class LocalFileFlagStore : IFlagStore
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             TryDelete(temporary);
-            throw new FlagsException("FlagDocumentUnwritable", FlagsErrorKind.WriteError, $"Could not write '{Path}': {ex.Message}. The document is unchanged.", Path, ex);
+            throw new FlagsException("FlagDocumentUnwritable", FlagsErrorKind.WriteError, $"Could not write '{Path}': {ex.Message.TrimEnd('.', ' ')}. The document is unchanged.", Path, ex);
         }
     }
 

@@ -7,16 +7,22 @@ namespace PMS.Flags.Engine.Guardrails;
 /// </summary>
 public sealed class GuardrailFactory : IDisposable
 {
-    private readonly HttpClient client;
+    // Created on first use: an emergency rollback builds a factory for the rollout engine it notifies but never
+    // evaluates a guardrail, and must not pay for loading the HTTP stack before the flag is off.
+    private readonly Lazy<HttpClient> client;
     private readonly GuardrailHttpOptions options;
     private readonly TimeProvider time;
 
     public GuardrailFactory(HttpMessageHandler? handler = null, GuardrailHttpOptions? options = null, TimeProvider? time = null)
     {
-        // Timeouts are the retry policy's job (per attempt); the client's own 100 s default would cut across it.
-        client = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
-        client.Timeout = Timeout.InfiniteTimeSpan;
-        client.DefaultRequestHeaders.UserAgent.ParseAdd("PMS.Flags/0.1 (guardrail)");
+        client = new Lazy<HttpClient>(() =>
+        {
+            // Timeouts are the retry policy's job (per attempt); the client's own 100 s default would cut across it.
+            var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+            http.Timeout = Timeout.InfiniteTimeSpan;
+            http.DefaultRequestHeaders.UserAgent.ParseAdd("PMS.Flags/0.1 (guardrail)");
+            return http;
+        });
         this.options = options ?? GuardrailHttpOptions.Default;
         this.time = time ?? TimeProvider.System;
     }
@@ -26,11 +32,17 @@ public sealed class GuardrailFactory : IDisposable
         definition.Validate();
         return definition.Kind switch
         {
-            GuardrailDefinition.PrometheusKind => new PrometheusGuardrail(definition, new GuardrailHttp(client, options, retryServerErrors: true), time),
-            GuardrailDefinition.HttpHealthKind => new HttpHealthGuardrail(definition, new GuardrailHttp(client, options, retryServerErrors: false), time),
+            GuardrailDefinition.PrometheusKind => new PrometheusGuardrail(definition, new GuardrailHttp(client.Value, options, retryServerErrors: true), time),
+            GuardrailDefinition.HttpHealthKind => new HttpHealthGuardrail(definition, new GuardrailHttp(client.Value, options, retryServerErrors: false), time),
             _ => throw new InvalidOperationException($"Unreachable: kind '{definition.Kind}' passed validation."),
         };
     }
 
-    public void Dispose() => client.Dispose();
+    public void Dispose()
+    {
+        if (client.IsValueCreated)
+        {
+            client.Value.Dispose();
+        }
+    }
 }

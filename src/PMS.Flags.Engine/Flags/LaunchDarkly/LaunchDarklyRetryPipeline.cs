@@ -39,6 +39,13 @@ internal static class LaunchDarklyRetryPipeline
                 OnRetry = args =>
                 {
                     var call = CallOf(args.Context);
+                    if (args.RetryDelay >= call.Budget.Remaining)
+                    {
+                        // The next attempt would start after the budget ends: announcing it would promise an attempt
+                        // that never happens. Give up now, with the failures so far, instead of sleeping into the timeout.
+                        throw LaunchDarklyErrors.Exhausted(call, args.Outcome.Exception);
+                    }
+
                     var why = args.Outcome.Exception is LaunchDarklyHttpFailure { Status: 429, RetryAfterSource: { } source }
                         ? $"waiting {Seconds(args.RetryDelay)} s as its {source} header asks"
                         : $"retrying in {Seconds(args.RetryDelay)} s";

@@ -1,0 +1,29 @@
+using PMS.Flags.Engine.Flags;
+using PMS.Flags.Engine.Rollbacks;
+using PMS.Flags.Engine.Rollouts;
+
+namespace PMS.Flags.Engine.Ledger;
+
+/// <summary>
+/// Every event type the module writes, in one list: Get-FlagAudit completes -EventType from it and refuses anything
+/// else, because a typo in a filter (feature_flag_toggle) would otherwise return nothing and look like a quiet trail.
+/// A new event type must be added here.
+/// </summary>
+public static class AuditEventTypes
+{
+    public static readonly IReadOnlyList<string> Known = new[]
+    {
+        FlagOperations.ToggledEventType,
+        EmergencyRollback.EventType,
+        RolloutEventTypes.Started,
+        RolloutEventTypes.StageAdvanced,
+        RolloutEventTypes.GuardrailEvaluated,
+        RolloutEventTypes.GuardrailBreached,
+        RolloutEventTypes.Paused,
+        RolloutEventTypes.Resumed,
+        RolloutEventTypes.Completed,
+        RolloutEventTypes.RolledBack,
+    };
+
+    public static bool IsKnown(string eventType) => Known.Contains(eventType, StringComparer.OrdinalIgnoreCase);
+}
