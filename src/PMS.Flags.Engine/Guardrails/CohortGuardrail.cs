@@ -105,8 +105,8 @@ public sealed class CohortGuardrail : IGuardrail
         }
 
         var fault = Unlabelled(totalAnswer, "total", totalQuery) ?? Unlabelled(badAnswer, "bad-request", badQuery);
-        var totals = PerVariant(totalAnswer);
-        var bads = PerVariant(badAnswer);
+        var totals = fault is null ? PerVariant(totalAnswer) : new Dictionary<string, double>();
+        var bads = fault is null ? PerVariant(badAnswer) : new Dictionary<string, double>();
         fault ??= UnknownVariants(totals.Keys);
         if (fault is { } f)
         {
