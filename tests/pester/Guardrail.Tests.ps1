@@ -224,7 +224,7 @@ Describe 'Test-FlagGuardrail against a real Prometheus' -Tag Rollout, Guardrail 
         @($r.BreachingSeries).Count | Should -Be 1
         $r.BreachingSeries[0].Labels['status'] | Should -Be '200'
         $r.BreachingSeries[0].Labels['handler'] | Should -Be '/api/v1/appointments'
-        $r.Evidence | Should -BeLike 'PerSeriesHigh BREACHED `[Critical`]: rate(http_requests_total`[5s`]) > 100; 1 of 2 series: {handler="/api/v1/appointments",*status="200"} = *'
+        $r.Evidence | Should -BeLike 'PerSeriesHigh BREACHED `[Critical`]: rate(http_requests_total`[5s`]) > 100; 1 of 2 series: {*handler="/api/v1/appointments",*status="200"} = *'
         $r.Evidence | Should -Not -BeLike '*status="500"*'
 
         $low = New-FlagGuardrail -Name PerSeriesLow -PrometheusUrl $prometheusUri -Query $perSeries -Operator LessThan -Threshold 1
@@ -233,7 +233,7 @@ Describe 'Test-FlagGuardrail against a real Prometheus' -Tag Rollout, Guardrail 
         @($r.BreachingSeries).Count | Should -Be 1
         $r.BreachingSeries[0].Labels['status'] | Should -Be '500'
         $r.Value | Should -Be 0 -Because 'for LessThan the worst value is the lowest'
-        $r.Evidence | Should -BeLike '*1 of 2 series: {handler="/api/v1/appointments",*status="500"} = 0 *'
+        $r.Evidence | Should -BeLike '*1 of 2 series: {*handler="/api/v1/appointments",*status="500"} = 0 *'
     }
 
     It 'records the breaching series by its labels in the ledger when a rollout step breaches' {
@@ -250,7 +250,7 @@ Describe 'Test-FlagGuardrail against a real Prometheus' -Tag Rollout, Guardrail 
         $breached.Count | Should -Be 1
         $details = $breached[0].Details | ConvertFrom-Json
         @($details.series).Count | Should -Be 1
-        $details.series[0] | Should -BeLike '{handler="/api/v1/appointments",*status="500"} = 0'
+        $details.series[0] | Should -BeLike '{*handler="/api/v1/appointments",*status="500"} = 0'
         $details.threshold | Should -Be '< 1'
         $details.query | Should -Be $perSeries
         @($details.result.series).Count | Should -Be 2 -Because 'the healthy series is kept as evidence too'
