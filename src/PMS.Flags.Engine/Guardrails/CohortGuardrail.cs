@@ -89,6 +89,12 @@ public sealed class CohortGuardrail : IGuardrail
             Statistic = double.NaN,
         };
 
+        if (context.StagePercentage >= 100)
+        {
+            // Everyone gets the treatment: nothing to compare it with. The threshold guardrails judge this stage.
+            return Finish(baseline with { Counted = false, Reason = $"the stage serves {Definition.Treatment} to every request: no unexposed cohort to compare with, so this guardrail has nothing to judge (threshold guardrails judge full exposure)", Cohort = evidence }, started);
+        }
+
         var warnings = new List<string>();
         var totalAnswer = await api.QueryAsync(totalQuery, cancellationToken).ConfigureAwait(false);
         warnings.AddRange(totalAnswer.Warnings);
@@ -140,6 +146,11 @@ public sealed class CohortGuardrail : IGuardrail
         };
 
         var minimum = Definition.MinimumSamples;
+        if (evidence.ControlRequests <= 0 && evidence.TreatmentRequests > 0 && !context.InStage)
+        {
+            return Finish(baseline with { Status = GuardrailStatus.NoData, Counted = false, Reason = $"only {Definition.Treatment} requests {Span(since, evidence.Window)}: the flag serves everyone, so there is no unexposed cohort to compare with", Warnings = warnings, Cohort = evidence }, started);
+        }
+
         if (evidence.TreatmentRequests < minimum || evidence.ControlRequests < minimum)
         {
             var counts = $"{Definition.Treatment} {Whole(evidence.TreatmentRequests)}, {Definition.Control} {Whole(evidence.ControlRequests)} requests of the {minimum.ToString(CultureInfo.InvariantCulture)} each cohort needs, {Span(since, evidence.Window)}";

@@ -17,9 +17,12 @@ public sealed record GuardrailContext
     /// <summary>When the current stage's bake ends; null while paused or outside a stage.</summary>
     public DateTimeOffset? BakeDueAt { get; init; }
 
+    /// <summary>The current stage's exposure in percent; at 100 there is no unexposed cohort left to compare with.</summary>
+    public decimal? StagePercentage { get; init; }
+
     /// <summary>True inside a rollout stage: a fault found in an answer then makes the guardrail blind (Error) instead of throwing.</summary>
     public bool InStage => StageEnteredAt is not null;
 
-    public static GuardrailContext ForStage(DateTimeOffset? stageEnteredAt, DateTimeOffset? bakeDueAt)
-        => new() { StageEnteredAt = stageEnteredAt, BakeDueAt = bakeDueAt };
+    public static GuardrailContext ForStage(DateTimeOffset? stageEnteredAt, DateTimeOffset? bakeDueAt, decimal? stagePercentage = null)
+        => new() { StageEnteredAt = stageEnteredAt, BakeDueAt = bakeDueAt, StagePercentage = stagePercentage };
 }

@@ -228,6 +228,7 @@ public sealed record GuardrailResult
         return Status switch
         {
             GuardrailStatus.Breached => $"{Guardrail} BREACHED [{Severity}]: the exposed cohort is worse than control{measured}",
+            GuardrailStatus.Healthy when !Counted => $"{Guardrail} not applicable: {Reason}",
             GuardrailStatus.Healthy => $"{Guardrail} healthy: no regression shown{measured}",
             GuardrailStatus.Pending => $"{Guardrail} pending: {Reason}",
             GuardrailStatus.NoData => $"{Guardrail} no data: {Reason}; policy {NoData}",

@@ -157,7 +157,7 @@ public sealed class RolloutEngine
         }
 
         Log.Verbose($"Rollout {rolloutId}: {state.Status} at stage {state.StageNumber}/{state.StageCount}; evaluating {state.Plan.Guardrails.Count} guardrail(s).");
-        var measured = await MeasureAsync(state.Plan, GuardrailContext.ForStage(state.StageEnteredAt, state.BakeDueAt), cancellationToken).ConfigureAwait(false);
+        var measured = await MeasureAsync(state.Plan, GuardrailContext.ForStage(state.StageEnteredAt, state.BakeDueAt, state.Percentage), cancellationToken).ConfigureAwait(false);
         var detectedAt = DateTimeOffset.UtcNow;
         foreach (var result in measured)
         {

@@ -214,6 +214,22 @@ public sealed class CohortGuardrailTests : IDisposable
     }
 
     [Fact]
+    public async Task At_full_exposure_there_is_nothing_to_compare_so_it_neither_asks_nor_holds_the_stage()
+    {
+        var inStage = await factory.Create(ErrorRate()).EvaluateAsync(GuardrailContext.ForStage(clock.GetUtcNow() - TimeSpan.FromMinutes(1), clock.GetUtcNow() + TimeSpan.FromMinutes(1), 100m), None);
+        Assert.Equal(GuardrailStatus.Healthy, inStage.Status);
+        Assert.False(inStage.Counted);
+        Assert.StartsWith("CohortErrorRate not applicable: the stage serves true to every request", inStage.Evidence);
+        Assert.Empty(prometheus.Queries);
+
+        var g = ErrorRate();
+        Counts(g, TimeSpan.FromMinutes(5), ("true", "20000", "100"));
+        var standalone = await factory.Create(g).EvaluateAsync(None);
+        Assert.Equal(GuardrailStatus.NoData, standalone.Status);
+        Assert.StartsWith("only true requests in the last 5m", standalone.Reason);
+    }
+
+    [Fact]
     public async Task An_unreachable_Prometheus_is_an_error_not_an_exception()
     {
         prometheus.Down = true;
