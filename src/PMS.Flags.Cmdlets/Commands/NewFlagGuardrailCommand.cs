@@ -87,9 +87,10 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     [ValidateNotNullOrEmpty]
     public string TotalQuery { get; set; } = "";
 
-    [Parameter(ParameterSetName = CohortSet)]
-    [Parameter(ParameterSetName = CohortCustomSet)]
+    [Parameter(ParameterSetName = CohortSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = CohortCustomSet, ValueFromPipelineByPropertyName = true)]
     [Alias("Key")]
+    [ArgumentCompleter(typeof(FlagKeyCompleter))]
     [ValidateNotNullOrEmpty]
     public string? Flag { get; set; }
 
