@@ -28,9 +28,10 @@ public sealed class RolloutPlan
     public TimeSpan BakeTime { get; init; }
 
     /// <summary>The guardrails, each cohort guardrail without a flag bound to this rollout's flag.</summary>
-    public IReadOnlyList<GuardrailDefinition> Guardrails { get => guardrails.Select(g => g.BoundTo(Flag)).ToArray(); init => guardrails = value ?? Array.Empty<GuardrailDefinition>(); }
+    public IReadOnlyList<GuardrailDefinition> Guardrails { get => bound ??= guardrails.Select(g => g.BoundTo(Flag)).ToArray(); init => guardrails = value ?? Array.Empty<GuardrailDefinition>(); }
 
     private readonly IReadOnlyList<GuardrailDefinition> guardrails = Array.Empty<GuardrailDefinition>();
+    private IReadOnlyList<GuardrailDefinition>? bound;
 
     public required string Reason { get; init; }
 
