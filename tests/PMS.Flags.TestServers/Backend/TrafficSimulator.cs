@@ -66,8 +66,10 @@ public sealed class TrafficSimulator
             var seconds = Math.Max(0, (now - last).TotalSeconds);
             last = now;
             var requests = RequestsPerSecond * seconds;
-            var exposed = requests * Math.Clamp(exposurePercent, 0, 100) / 100.0;
-            Serve(variants[Unexposed], requests - exposed, BaseErrorRate, 0);
+            // Each share on its own, so that 0 % and 100 % give exactly no request to the other variant.
+            var percent = Math.Clamp(exposurePercent, 0, 100);
+            var exposed = requests * (percent / 100.0);
+            Serve(variants[Unexposed], requests * ((100 - percent) / 100.0), BaseErrorRate, 0);
             var errorRate = FeatureFaulty ? FaultErrorRate : 0;
             var slowRate = FeatureFaulty ? 1 : 0;
             Serve(variants[Exposed], exposed, Math.Min(1, BaseErrorRate + Math.Max(errorRate, CohortErrorRate)), Math.Max(slowRate, CohortSlowRate));
