@@ -24,7 +24,9 @@ BeforeAll {
     }
 
     function Initialize-CohortCase([string] $Root, [string] $FlagFile, [string] $Document) {
-        [IO.File]::WriteAllText($FlagFile, $Document)
+        # Replaced, not rewritten in place: the backend stand-in reads it 10 times a second.
+        [IO.File]::WriteAllText("$FlagFile.tmp", $Document)
+        Move-Item -LiteralPath "$FlagFile.tmp" -Destination $FlagFile -Force
         $case = Join-Path $Root ('case-' + [guid]::NewGuid().ToString('N'))
         $null = New-Item -ItemType Directory $case
         $env:PMS_FLAGS_STATE_DIR = Join-Path $case 'state'

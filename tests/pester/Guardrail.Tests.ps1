@@ -254,7 +254,10 @@ Describe 'Test-FlagGuardrail against a real Prometheus' -Tag Rollout, Guardrail 
         $details.threshold | Should -Be '< 1'
         $details.query | Should -Be $perSeries
         @($details.result.series).Count | Should -Be 2 -Because 'the healthy series is kept as evidence too'
-        [IO.File]::WriteAllText($flagFile, $document)
+        # Replaced, not rewritten in place: the backend reads the file 10 times a second, and a torn read would count
+        # as 0 % exposure, giving the unexposed variant series of its own.
+        [IO.File]::WriteAllText("$flagFile.tmp", $document)
+        Move-Item -LiteralPath "$flagFile.tmp" -Destination $flagFile -Force
     }
 
     It 'evaluates the playbook presets against real Prometheus: both healthy, with their values' {
@@ -338,7 +341,7 @@ Describe 'Test-FlagGuardrail against a real Prometheus' -Tag Rollout, Guardrail 
         Set-BackendFault $backend $true
         try {
             $preset = New-FlagGuardrail -Preset HighErrorRate -PrometheusUrl $prometheusUri
-            $null = Wait-PrometheusValue $prometheusUri $preset.Query { param($v) $v[0] -gt 0.05 }
+            $null = Wait-PrometheusValue $prometheusUri $preset.Query { param($v) ($v | Measure-Object -Maximum).Maximum -gt 0.05 }
             $pending = Test-FlagGuardrail $preset
             $pending.Status | Should -Be 'Pending' -Because 'one evaluation cannot have held the condition for 2 minutes'
             $pending.Value | Should -BeGreaterThan 0.05
