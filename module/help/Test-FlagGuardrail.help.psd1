@@ -18,6 +18,16 @@ most Pending here: the For count runs across the evaluations of a rollout (see N
 series -- the highest for GreaterThan, the lowest for LessThan -- and Series lists all of them, since the guardrail
 breaches when any one does.
 
+A cohort guardrail (New-FlagGuardrail -Cohort) counts over its -Window here (a rollout counts from the stage's start)
+and its result carries Cohort: requests and bad requests per cohort, both rates, the treatment's share, the estimated
+relative regression (rate_T / rate_C - 1) with its always-valid interval, the test statistic (the log likelihood ratio)
+and its threshold ln(1/FalseAlarmRate), the method and both queries. Value is the statistic and ThresholdText its
+threshold (">= 2.9957" for 5 %); Reason is a one-line summary such as "true 10.5% (210/2000) vs false 0.5% (190/38000);
++2000% [+900%, +4000%]; LLR 64.12 of 3.00". With fewer requests than -MinimumSamples in a cohort it is NoData. A result
+without the variant label, or with variants other than -Treatment and -Control while one of those is missing, is a
+terminating error (CohortVariantLabelMissing, CohortTreatmentNotFound, CohortControlNotFound), and so is a cohort
+guardrail without -Flag (CohortFlagRequired): those guardrails need fixing.
+
 Each HTTP call is retried on connection faults, timeouts and 429, and a Prometheus call also on 5xx (three attempts,
 10 s each, with backoff), so one evaluation of a dead source ends in about half a minute with status Error rather than
 hanging. A health endpoint's 5xx is not retried: it is the measurement. A query Prometheus
@@ -28,7 +38,7 @@ a terminating error, PrometheusQueryRejected: that guardrail needs fixing.
         Guardrail = 'The guardrails to evaluate, from New-FlagGuardrail. Accepts pipeline input by value; an array is evaluated one guardrail after another, one result each. A rollout''s own guardrails are in (Get-FlagRollout -RolloutId <id>).Plan.Guardrails.'
     }
     Outputs      = @{
-        'PMS.Flags.Engine.Guardrails.GuardrailResult' = 'One per guardrail: Guardrail, Kind, Severity, Status (Healthy, Pending, Breached, NoData, Error), Value (the worst series), ThresholdText, Threshold, Operator, For, NoData, Series (Labels, RawValue, Value, ConditionMet, ActiveSince, Firing), BreachingSeries, Query, Expression, Reason (why NoData or Error, or the HTTP status of a health check), Traffic, MinimumTraffic, Counted, EvaluatedAt, Latency, Warnings and Evidence.'
+        'PMS.Flags.Engine.Guardrails.GuardrailResult' = 'One per guardrail: Guardrail, Kind, Severity, Status (Healthy, Pending, Breached, NoData, Error), Value (the worst series), ThresholdText, Threshold, Operator, For, NoData, Series (Labels, RawValue, Value, ConditionMet, ActiveSince, Firing), BreachingSeries, Query, Expression, Reason (why NoData or Error, the HTTP status of a health check, or a cohort guardrail''s summary), Traffic, MinimumTraffic, Counted, EvaluatedAt, Latency, Warnings, Cohort (a cohort guardrail''s evidence; see the description) and Evidence.'
     }
     Examples     = @(
         @{

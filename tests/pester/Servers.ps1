@@ -95,3 +95,8 @@ function Stop-TestPrometheus($Server) {
         $null = $Server.Process.WaitForExit(10000)
     }
 }
+
+function Set-BackendTraffic($Server, [hashtable] $Settings) {
+    # Any of: baseErrorRate, cohortErrorRate, cohortSlowRate (shares of EXPOSED requests), rps, faulty, errorRate, latencySeconds.
+    $null = Invoke-RestMethod -Method Post "$($Server.BaseUri)/_control/fault" -ContentType 'application/json' -Body ($Settings | ConvertTo-Json)
+}

@@ -17,7 +17,7 @@ BeforeAll {
         'Invoke-EmergencyRollback' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollbacks.RollbackResult'; Impact = 'High' }
         'Set-FlagPercentage'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Percentage', 'Reason', 'Rule', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'Medium' }
         'Test-FlagAuditChain'      = @{ Parameters = 'Ledger', 'Path'; OutputType = 'PMS.Flags.Engine.Ledger.ChainVerification' }
-        'New-FlagGuardrail'        = @{ Parameters = 'For', 'HealthUrl', 'MaximumLatencySeconds', 'MinimumTraffic', 'MinimumTrafficQuery', 'Name', 'NoData', 'Operator', 'Preset', 'PrometheusUrl', 'Query', 'Severity', 'Threshold'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailDefinition' }
+        'New-FlagGuardrail'        = @{ Parameters = 'BadQuery', 'Cohort', 'Control', 'FalseAlarmRate', 'Flag', 'FlagLabel', 'For', 'HealthUrl', 'MaximumLatencySeconds', 'MinimumRelativeRegression', 'MinimumSamples', 'MinimumTraffic', 'MinimumTrafficQuery', 'Name', 'NoData', 'Operator', 'Preset', 'PrometheusUrl', 'Query', 'Severity', 'Threshold', 'TotalQuery', 'Treatment', 'VariantLabel', 'Window'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailDefinition' }
         'Test-FlagGuardrail'       = @{ Parameters = 'Guardrail'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailResult' }
         'Start-FlagRollout'        = @{ Parameters = 'ApprovalTicket', 'BakeTime', 'Confirm', 'Environment', 'Flag', 'Guardrail', 'Ledger', 'NoWait', 'PollInterval', 'Reason', 'Rule', 'Stages', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
         'Step-FlagRollout'         = @{ Parameters = 'Confirm', 'Environment', 'Flag', 'Ledger', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'Low' }
@@ -192,11 +192,12 @@ Describe 'Parameter details' -Tag Surface {
 
     It 'New-FlagGuardrail has a Preset set (default), a Custom set and a Health set, with the pinned choices' {
         $command = Get-Command New-FlagGuardrail
-        @($command.ParameterSets.Name | Sort-Object) | Should -Be @('Custom', 'Health', 'Preset')
+        @($command.ParameterSets.Name | Sort-Object) | Should -Be @('Cohort', 'CohortCustom', 'Custom', 'Health', 'Preset')
         $command.DefaultParameterSet | Should -Be 'Preset'
         $validValues = { param($p) @($command.Parameters[$p].Attributes.Where({ $_ -is [System.Management.Automation.ValidateSetAttribute] }).ValidValues) }
         & $validValues 'Preset' | Should -Be @('HighErrorRate', 'SlowResponseTime')
-        & $validValues 'Operator' | Should -Be @('GreaterThan', 'LessThan')
+        & $validValues 'Operator' | Should -BeNullOrEmpty -Because 'the engine parses >, >=, <, <= and the names, giving a bad one GuardrailOperatorInvalid'
+        & $validValues 'Cohort' | Should -Be @('CohortErrorRate', 'CohortSlowRequests')
         & $validValues 'Severity' | Should -Be @('Critical', 'Warning')
         & $validValues 'NoData' | Should -Be @('Pause', 'Fail', 'Pass')
         $command.Parameters['Preset'].ParameterSets['Preset'].Position | Should -Be 0

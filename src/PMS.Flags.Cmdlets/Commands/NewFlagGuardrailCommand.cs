@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using PMS.Flags.Cmdlets.Completers;
 using PMS.Flags.Cmdlets.Infrastructure;
 using PMS.Flags.Engine.Guardrails;
 
@@ -11,6 +12,8 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     private const string PresetSet = "Preset";
     private const string CustomSet = "Custom";
     private const string HealthSet = "Health";
+    private const string CohortSet = "Cohort";
+    private const string CohortCustomSet = "CohortCustom";
 
     // Strings with ValidateSet rather than the engine's enums: an engine value type on a cmdlet would load the engine
     // during PowerShell's assembly scan, before the private load context exists.
@@ -18,12 +21,20 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     [ValidateSet("HighErrorRate", "SlowResponseTime")]
     public string Preset { get; set; } = "";
 
+    [Parameter(Mandatory = true, ParameterSetName = CohortSet)]
+    [ValidateSet("CohortErrorRate", "CohortSlowRequests")]
+    public string Cohort { get; set; } = "";
+
     [Parameter(Mandatory = true, ParameterSetName = PresetSet)]
     [Parameter(Mandatory = true, ParameterSetName = CustomSet)]
+    [Parameter(Mandatory = true, ParameterSetName = CohortSet)]
+    [Parameter(Mandatory = true, ParameterSetName = CohortCustomSet)]
     public Uri? PrometheusUrl { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = CustomSet)]
+    [Parameter(Mandatory = true, ParameterSetName = CohortCustomSet)]
     [Parameter(ParameterSetName = HealthSet)]
+    [Parameter(ParameterSetName = CohortSet)]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
@@ -31,8 +42,9 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     [ValidateNotNullOrEmpty]
     public string Query { get; set; } = "";
 
+    // The playbook's notation (>, >=, <, <=) or a name; parsed by the engine so a bad one gets GuardrailOperatorInvalid.
     [Parameter(Mandatory = true, ParameterSetName = CustomSet)]
-    [ValidateSet("GreaterThan", "LessThan")]
+    [ArgumentCompleter(typeof(GuardrailOperatorCompleter))]
     public string Operator { get; set; } = "GreaterThan";
 
     [Parameter(Mandatory = true, ParameterSetName = CustomSet)]
@@ -44,6 +56,8 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
 
     [Parameter(ParameterSetName = CustomSet)]
     [Parameter(ParameterSetName = HealthSet)]
+    [Parameter(ParameterSetName = CohortSet)]
+    [Parameter(ParameterSetName = CohortCustomSet)]
     [ValidateSet("Critical", "Warning")]
     public string Severity { get; set; } = "Critical";
 
@@ -65,6 +79,53 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     [Parameter(ParameterSetName = CustomSet)]
     public double? MinimumTraffic { get; set; }
 
+    [Parameter(Mandatory = true, ParameterSetName = CohortCustomSet)]
+    [ValidateNotNullOrEmpty]
+    public string BadQuery { get; set; } = "";
+
+    [Parameter(Mandatory = true, ParameterSetName = CohortCustomSet)]
+    [ValidateNotNullOrEmpty]
+    public string TotalQuery { get; set; } = "";
+
+    [Parameter(ParameterSetName = CohortSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = CohortCustomSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("Key")]
+    [ArgumentCompleter(typeof(FlagKeyCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Flag { get; set; }
+
+    [Parameter(ParameterSetName = CohortSet)]
+    [Parameter(ParameterSetName = CohortCustomSet)]
+    public string FlagLabel { get; set; } = "feature_flag_key";
+
+    [Parameter(ParameterSetName = CohortSet)]
+    [Parameter(ParameterSetName = CohortCustomSet)]
+    public string VariantLabel { get; set; } = "feature_flag_result_variant";
+
+    [Parameter(ParameterSetName = CohortSet)]
+    [Parameter(ParameterSetName = CohortCustomSet)]
+    public string Treatment { get; set; } = "true";
+
+    [Parameter(ParameterSetName = CohortSet)]
+    [Parameter(ParameterSetName = CohortCustomSet)]
+    public string Control { get; set; } = "false";
+
+    [Parameter(ParameterSetName = CohortSet)]
+    [Parameter(ParameterSetName = CohortCustomSet)]
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(5);
+
+    [Parameter(ParameterSetName = CohortSet)]
+    [Parameter(ParameterSetName = CohortCustomSet)]
+    public double MinimumRelativeRegression { get; set; } = 0.5;
+
+    [Parameter(ParameterSetName = CohortSet)]
+    [Parameter(ParameterSetName = CohortCustomSet)]
+    public double FalseAlarmRate { get; set; } = 0.05;
+
+    [Parameter(ParameterSetName = CohortSet)]
+    [Parameter(ParameterSetName = CohortCustomSet)]
+    public long MinimumSamples { get; set; } = 500;
+
     protected override void ProcessFlagRecord()
     {
         var noData = Enum.Parse<NoDataPolicy>(NoData, ignoreCase: true);
@@ -72,7 +133,24 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
         var definition = ParameterSetName switch
         {
             PresetSet => GuardrailPresets.Create(Preset, PrometheusUrl!, noData, MinimumTrafficQuery, MinimumTraffic),
-            CustomSet => GuardrailDefinition.ForPrometheus(Name!, PrometheusUrl!, Query, Enum.Parse<GuardrailOperator>(Operator, ignoreCase: true), Threshold, For, severity, noData, MinimumTrafficQuery, MinimumTraffic),
+            CustomSet => GuardrailDefinition.ForPrometheus(Name!, PrometheusUrl!, Query, GuardrailOperators.Parse(Operator), Threshold, For, severity, noData, MinimumTrafficQuery, MinimumTraffic),
+            CohortSet or CohortCustomSet => GuardrailDefinition.ForCohort(
+                PrometheusUrl!,
+                ParameterSetName == CohortSet ? Cohort : null,
+                Name,
+                Flag,
+                ParameterSetName == CohortCustomSet ? BadQuery : null,
+                ParameterSetName == CohortCustomSet ? TotalQuery : null,
+                FlagLabel,
+                VariantLabel,
+                Treatment,
+                Control,
+                Window,
+                MinimumRelativeRegression,
+                FalseAlarmRate,
+                MinimumSamples,
+                severity,
+                noData),
             _ => GuardrailDefinition.ForHttpHealth(HealthUrl!, Name, MaximumLatencySeconds, For, severity, noData),
         };
         definition.Validate();

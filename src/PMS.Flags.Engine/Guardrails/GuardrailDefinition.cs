@@ -14,6 +14,7 @@ public sealed class GuardrailDefinition
 {
     public const string PrometheusKind = "Prometheus";
     public const string HttpHealthKind = "HttpHealth";
+    public const string CohortKind = "Cohort";
 
     public required string Kind { get; init; }
 
@@ -46,13 +47,49 @@ public sealed class GuardrailDefinition
 
     public Uri? HealthUrl { get; init; }
 
+    /// <summary>Cohort: the flag whose variants are compared; null until a rollout binds its own flag (<see cref="BoundTo"/>).</summary>
+    public string? Flag { get; init; }
+
+    /// <summary>Cohort: the label carrying the flag key (OpenTelemetry's <c>feature_flag.key</c> as Prometheus spells it).</summary>
+    public string FlagLabel { get; init; } = CohortQueries.DefaultFlagLabel;
+
+    /// <summary>Cohort: the label carrying the variant each request got (<c>feature_flag.result.variant</c>).</summary>
+    public string VariantLabel { get; init; } = CohortQueries.DefaultVariantLabel;
+
+    /// <summary>Cohort: the variant exposed users get.</summary>
+    public string Treatment { get; init; } = "true";
+
+    /// <summary>Cohort: the variant everyone else gets.</summary>
+    public string Control { get; init; } = "false";
+
+    /// <summary>Cohort: the look-back of an evaluation outside a rollout stage (Test-FlagGuardrail, the check before a rollout starts).</summary>
+    public TimeSpan Window { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Cohort: the relative regression the test is tuned to detect (0.5 = the exposed cohort's bad rate 50 % above control).</summary>
+    public double MinimumRelativeRegression { get; init; } = 0.5;
+
+    /// <summary>Cohort: the chance of a breach when the exposed cohort is no worse than control, however often it is looked at.</summary>
+    public double FalseAlarmRate { get; init; } = 0.05;
+
+    /// <summary>Cohort: the requests each cohort needs before the test may conclude anything.</summary>
+    public long MinimumSamples { get; init; } = 500;
+
+    /// <summary>Cohort, custom form: PromQL for bad requests per variant (<c>$window</c> and <c>$flag</c> are filled in).</summary>
+    public string? BadQuery { get; init; }
+
+    /// <summary>Cohort, custom form: PromQL for all requests per variant.</summary>
+    public string? TotalQuery { get; init; }
+
     /// <summary>
     /// The alert expression this guardrail stands for, as a Prometheus rule would write it; for the presets exactly the
     /// playbook's <c>expr</c>.
     /// </summary>
-    public string Expression => Kind == HttpHealthKind
-        ? $"GET {HealthUrl} -> 2xx{(Threshold is { } t ? $" within {GuardrailResult.Number(t)}s" : "")}"
-        : $"{Query} {(Operator == GuardrailOperator.GreaterThan ? ">" : "<")} {(Threshold is { } threshold ? GuardrailResult.Number(threshold) : "?")}";
+    public string Expression => Kind switch
+    {
+        HttpHealthKind => $"GET {HealthUrl} -> 2xx{(Threshold is { } t ? $" within {GuardrailResult.Number(t)}s" : "")}",
+        CohortKind => CohortQueries.Describe(this),
+        _ => $"{Query} {Operator.Symbol()} {(Threshold is { } threshold ? GuardrailResult.Number(threshold) : "?")}",
+    };
 
     public static GuardrailDefinition ForPrometheus(string name, Uri prometheusUrl, string query, GuardrailOperator op, double threshold, TimeSpan forDuration, GuardrailSeverity severity, NoDataPolicy noData = NoDataPolicy.Pause, string? minimumTrafficQuery = null, double? minimumTraffic = null)
     {
@@ -84,6 +121,54 @@ public sealed class GuardrailDefinition
             Operator = GuardrailOperator.GreaterThan,
             Threshold = maximumLatencySeconds,
             For = forDuration ?? TimeSpan.Zero,
+            Severity = severity,
+            NoData = noData,
+        };
+        definition.Validate();
+        return definition;
+    }
+
+    /// <summary>
+    /// A cohort guardrail: compares the exposed cohort (<paramref name="treatment"/>) with the rest (<paramref name="control"/>)
+    /// by a sequential test, from one of <see cref="CohortQueries.Metrics"/> or from custom per-variant queries.
+    /// </summary>
+    public static GuardrailDefinition ForCohort(
+        Uri prometheusUrl,
+        string? metric,
+        string? name = null,
+        string? flag = null,
+        string? badQuery = null,
+        string? totalQuery = null,
+        string flagLabel = CohortQueries.DefaultFlagLabel,
+        string variantLabel = CohortQueries.DefaultVariantLabel,
+        string treatment = "true",
+        string control = "false",
+        TimeSpan? window = null,
+        double minimumRelativeRegression = 0.5,
+        double falseAlarmRate = 0.05,
+        long minimumSamples = 500,
+        GuardrailSeverity severity = GuardrailSeverity.Critical,
+        NoDataPolicy noData = NoDataPolicy.Pause)
+    {
+        var canonical = metric is null ? null : CohortQueries.Metrics.FirstOrDefault(m => string.Equals(m, metric.Trim(), StringComparison.OrdinalIgnoreCase)) ?? metric;
+        var definition = new GuardrailDefinition
+        {
+            Kind = CohortKind,
+            Name = string.IsNullOrWhiteSpace(name) ? canonical ?? "" : name,
+            Preset = canonical,
+            PrometheusUrl = prometheusUrl,
+            Flag = flag,
+            BadQuery = canonical is null ? badQuery : null,
+            TotalQuery = canonical is null ? totalQuery : null,
+            FlagLabel = flagLabel,
+            VariantLabel = variantLabel,
+            Treatment = treatment,
+            Control = control,
+            Window = window ?? TimeSpan.FromMinutes(5),
+            MinimumRelativeRegression = minimumRelativeRegression,
+            FalseAlarmRate = falseAlarmRate,
+            MinimumSamples = minimumSamples,
+            Operator = GuardrailOperator.GreaterOrEqual,
             Severity = severity,
             NoData = noData,
         };
@@ -142,8 +227,12 @@ public sealed class GuardrailDefinition
                 }
 
                 break;
+            case CohortKind:
+                RequireUrl(PrometheusUrl, "PrometheusUrl");
+                ValidateCohort();
+                break;
             default:
-                throw Invalid("GuardrailKindUnknown", $"Guardrail '{Name}' has kind '{Kind}'; known kinds: {PrometheusKind}, {HttpHealthKind}.");
+                throw Invalid("GuardrailKindUnknown", $"Guardrail '{Name}' has kind '{Kind}'; known kinds: {PrometheusKind}, {HttpHealthKind}, {CohortKind}.");
         }
     }
 
@@ -164,6 +253,21 @@ public sealed class GuardrailDefinition
         if (Kind == HttpHealthKind)
         {
             o["health_url"] = HealthUrl?.AbsoluteUri;
+        }
+        else if (Kind == CohortKind)
+        {
+            o["prometheus_url"] = PrometheusUrl?.AbsoluteUri;
+            o["flag"] = Flag;
+            o["flag_label"] = FlagLabel;
+            o["variant_label"] = VariantLabel;
+            o["treatment"] = Treatment;
+            o["control"] = Control;
+            o["window"] = GuardrailJson.Span(Window);
+            o["minimum_relative_regression"] = GuardrailJson.Number(MinimumRelativeRegression);
+            o["false_alarm_rate"] = GuardrailJson.Number(FalseAlarmRate);
+            o["minimum_samples"] = MinimumSamples;
+            o["bad_query"] = BadQuery;
+            o["total_query"] = TotalQuery;
         }
         else
         {
@@ -199,6 +303,17 @@ public sealed class GuardrailDefinition
                 MinimumTrafficQuery = (string?)o["minimum_traffic_query"],
                 MinimumTraffic = GuardrailJson.ReadDouble(o["minimum_traffic"]),
                 HealthUrl = ReadUri(o["health_url"]),
+                Flag = (string?)o["flag"],
+                FlagLabel = (string?)o["flag_label"] ?? CohortQueries.DefaultFlagLabel,
+                VariantLabel = (string?)o["variant_label"] ?? CohortQueries.DefaultVariantLabel,
+                Treatment = (string?)o["treatment"] ?? "true",
+                Control = (string?)o["control"] ?? "false",
+                Window = GuardrailJson.ReadSpan(o["window"]) ?? TimeSpan.FromMinutes(5),
+                MinimumRelativeRegression = GuardrailJson.ReadDouble(o["minimum_relative_regression"]) ?? 0.5,
+                FalseAlarmRate = GuardrailJson.ReadDouble(o["false_alarm_rate"]) ?? 0.05,
+                MinimumSamples = (long?)o["minimum_samples"] ?? 500,
+                BadQuery = (string?)o["bad_query"],
+                TotalQuery = (string?)o["total_query"],
             };
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidCastException or OverflowException or UriFormatException)
@@ -222,7 +337,87 @@ public sealed class GuardrailDefinition
         }
     }
 
+    /// <summary>
+    /// A cohort guardrail without a flag, given the flag of the rollout it guards; every other definition (and a cohort
+    /// guardrail that names its flag) is returned as it is. A rollout binds its plan's guardrails this way, so the
+    /// stored plan says which flag's cohorts were compared and Test-FlagGuardrail can re-run them.
+    /// </summary>
+    public GuardrailDefinition BoundTo(string? flag)
+    {
+        if (Kind != CohortKind || !string.IsNullOrWhiteSpace(Flag) || string.IsNullOrWhiteSpace(flag))
+        {
+            return this;
+        }
+
+        return new GuardrailDefinition
+        {
+            Kind = Kind, Name = Name, Preset = Preset, Severity = Severity, NoData = NoData, For = For, PrometheusUrl = PrometheusUrl,
+            Query = Query, Operator = Operator, Threshold = Threshold, MinimumTrafficQuery = MinimumTrafficQuery, MinimumTraffic = MinimumTraffic,
+            HealthUrl = HealthUrl, Flag = flag, FlagLabel = FlagLabel, VariantLabel = VariantLabel, Treatment = Treatment, Control = Control,
+            Window = Window, MinimumRelativeRegression = MinimumRelativeRegression, FalseAlarmRate = FalseAlarmRate, MinimumSamples = MinimumSamples,
+            BadQuery = BadQuery, TotalQuery = TotalQuery,
+        };
+    }
+
     public override string ToString() => $"{Name} [{Severity}] {Expression}{(For > TimeSpan.Zero ? $" for {GuardrailResult.Duration(For)}" : "")}";
+
+    private void ValidateCohort()
+    {
+        if (For != TimeSpan.Zero)
+        {
+            throw Invalid("GuardrailDefinitionInvalid", $"Guardrail '{Name}': a cohort guardrail has no For duration; its sequential test already decides when the evidence suffices.");
+        }
+
+        if (Preset is null)
+        {
+            if (string.IsNullOrWhiteSpace(BadQuery) || string.IsNullOrWhiteSpace(TotalQuery))
+            {
+                throw Invalid("CohortQueryRequired", $"Cohort guardrail '{Name}' needs both a bad-request query and a total-request query, each grouped by the variant label.");
+            }
+        }
+        else if (!CohortQueries.Metrics.Contains(Preset, StringComparer.Ordinal))
+        {
+            throw Invalid("CohortMetricUnknown", $"There is no cohort metric '{Preset}'. Cohort metrics: {string.Join(", ", CohortQueries.Metrics)}.");
+        }
+
+        if (!double.IsFinite(FalseAlarmRate) || FalseAlarmRate <= 0 || FalseAlarmRate > 0.5)
+        {
+            throw Invalid("GuardrailFalseAlarmRateInvalid", $"Guardrail '{Name}': the false-alarm rate must be above 0 and at most 0.5; got {GuardrailResult.Number(FalseAlarmRate)}.");
+        }
+
+        if (!double.IsFinite(MinimumRelativeRegression) || MinimumRelativeRegression <= 0 || MinimumRelativeRegression > 100)
+        {
+            throw Invalid("GuardrailMinimumRegressionInvalid", $"Guardrail '{Name}': the minimum relative regression must be above 0 (0.5 means 50 % worse than control) and at most 100; got {GuardrailResult.Number(MinimumRelativeRegression)}.");
+        }
+
+        if (MinimumSamples < 1)
+        {
+            throw Invalid("GuardrailMinimumSamplesInvalid", $"Guardrail '{Name}': each cohort needs at least 1 request before the test may conclude; got {MinimumSamples}.");
+        }
+
+        if (Window < TimeSpan.FromSeconds(1))
+        {
+            throw Invalid("GuardrailWindowInvalid", $"Guardrail '{Name}': the window must be at least one second; got {Window}.");
+        }
+
+        foreach (var (label, what) in new[] { (FlagLabel, "flag label"), (VariantLabel, "variant label") })
+        {
+            if (!CohortQueries.IsLabelName(label))
+            {
+                throw Invalid("CohortLabelInvalid", $"Guardrail '{Name}': '{label}' is not a Prometheus label name (letters, digits and underscores, not starting with a digit) for the {what}. OpenTelemetry's dotted names are spelled with underscores by the Prometheus exporter.");
+            }
+        }
+
+        if (string.IsNullOrEmpty(Treatment) || string.IsNullOrEmpty(Control) || Treatment == Control)
+        {
+            throw Invalid("CohortVariantsInvalid", $"Guardrail '{Name}': the treatment and control variants must be two different, non-empty values; got '{Treatment}' and '{Control}'.");
+        }
+
+        if (Flag is not null && string.IsNullOrWhiteSpace(Flag))
+        {
+            throw Invalid("CohortFlagRequired", $"Guardrail '{Name}': the flag key is empty.");
+        }
+    }
 
     private void RequireUrl(Uri? url, string what)
     {

@@ -34,6 +34,7 @@ public sealed class GuardrailFactory : IDisposable
         {
             GuardrailDefinition.PrometheusKind => new PrometheusGuardrail(definition, new GuardrailHttp(client.Value, options, retryServerErrors: true), time),
             GuardrailDefinition.HttpHealthKind => new HttpHealthGuardrail(definition, new GuardrailHttp(client.Value, options, retryServerErrors: false), time),
+            GuardrailDefinition.CohortKind => new CohortGuardrail(definition, new GuardrailHttp(client.Value, options, retryServerErrors: true), time),
             _ => throw new InvalidOperationException($"Unreachable: kind '{definition.Kind}' passed validation."),
         };
     }

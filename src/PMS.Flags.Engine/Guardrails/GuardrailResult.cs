@@ -61,13 +61,16 @@ public sealed record GuardrailResult
 
     public IReadOnlyList<string> Warnings { get; init; } = Array.Empty<string>();
 
-    /// <summary>The worst measured value: the highest for GreaterThan, the lowest for LessThan; null without a number.</summary>
+    /// <summary>A cohort guardrail's measurement: both cohorts' counts and rates, the estimate, its interval and the test; null for other kinds.</summary>
+    public CohortEvidence? Cohort { get; init; }
+
+    /// <summary>The worst measured value: the highest for GreaterThan/GreaterOrEqual, the lowest for LessThan/LessOrEqual; null without a number.</summary>
     public double? Value
     {
         get
         {
             var numbers = Series.Where(s => !double.IsNaN(s.Value)).Select(s => s.Value).ToArray();
-            return numbers.Length == 0 ? null : Operator == GuardrailOperator.GreaterThan ? numbers.Max() : numbers.Min();
+            return numbers.Length == 0 ? null : Operator.HigherIsWorse() ? numbers.Max() : numbers.Min();
         }
     }
 
@@ -79,7 +82,7 @@ public sealed record GuardrailResult
 
     public IReadOnlyList<GuardrailSeries> BreachingSeries => Series.Where(s => s.ConditionMet).ToArray();
 
-    public string ThresholdText => Threshold is { } t ? $"{(Operator == GuardrailOperator.GreaterThan ? ">" : "<")} {Number(t)}"
+    public string ThresholdText => Threshold is { } t ? $"{Operator.Symbol()} {Number(t)}"
         : Kind == GuardrailDefinition.HttpHealthKind ? "2xx" : "";
 
     /// <summary>One line an auditor can read: the condition, the values against the threshold, and the series that breach.</summary>
@@ -88,6 +91,11 @@ public sealed record GuardrailResult
         get
         {
             var condition = Expression ?? Query ?? Guardrail;
+            if (Kind == GuardrailDefinition.CohortKind)
+            {
+                return CohortText();
+            }
+
             switch (Status)
             {
                 case GuardrailStatus.Breached:
@@ -100,7 +108,7 @@ public sealed record GuardrailResult
                     var word = Status == GuardrailStatus.Breached ? "BREACHED" : "pending";
                     return $"{Guardrail} {word} [{Severity}]: {condition}; {BreachingSeries.Count} of {Series.Count} series: {string.Join("; ", parts)}{(Reason is null ? "" : $"; {Reason}")}{TrafficText()}";
                 case GuardrailStatus.Healthy:
-                    var worst = Series.Where(s => !double.IsNaN(s.Value)).OrderBy(s => Operator == GuardrailOperator.GreaterThan ? -s.Value : s.Value).FirstOrDefault();
+                    var worst = Series.Where(s => !double.IsNaN(s.Value)).OrderBy(s => Operator.HigherIsWorse() ? -s.Value : s.Value).FirstOrDefault();
                     var measured = worst is null ? $"no series ({Reason})" : $"worst {worst.Key} = {worst.RawValue} across {Series.Count} series";
                     return $"{Guardrail} healthy: {measured}; threshold {ThresholdText}{TrafficText()}";
                 case GuardrailStatus.NoData:
@@ -152,6 +160,11 @@ public sealed record GuardrailResult
             o["warnings"] = new JArray(Warnings);
         }
 
+        if (Cohort is not null)
+        {
+            o["cohort"] = Cohort.ToJson();
+        }
+
         return o;
     }
 
@@ -195,6 +208,7 @@ public sealed record GuardrailResult
                 .Where(p => p.Time is not null)
                 .ToDictionary(p => p.Name, p => p.Time!.Value, StringComparer.Ordinal),
             Warnings = (o["warnings"] as JArray ?? new JArray()).Select(w => (string?)w ?? "").ToArray(),
+            Cohort = o["cohort"] is JObject cohort ? CohortEvidence.FromJson(cohort) : null,
         };
     }
 
@@ -207,6 +221,20 @@ public sealed record GuardrailResult
         : span.TotalHours >= 1 ? $"{(int)span.TotalHours}h{span.Minutes}m{span.Seconds}s"
         : span.TotalMinutes >= 1 ? $"{(int)span.TotalMinutes}m{(span.Seconds > 0 ? $"{span.Seconds}s" : "")}"
         : $"{(int)span.TotalSeconds}s";
+
+    private string CohortText()
+    {
+        var measured = Cohort is null ? "" : $": {Cohort.Summary}";
+        return Status switch
+        {
+            GuardrailStatus.Breached => $"{Guardrail} BREACHED [{Severity}]: the exposed cohort is worse than control{measured}",
+            GuardrailStatus.Healthy when !Counted => $"{Guardrail} not applicable: {Reason}",
+            GuardrailStatus.Healthy => $"{Guardrail} healthy: no regression shown{measured}",
+            GuardrailStatus.Pending => $"{Guardrail} pending: {Reason}",
+            GuardrailStatus.NoData => $"{Guardrail} no data: {Reason}; policy {NoData}",
+            _ => $"{Guardrail} error: {Reason}; policy {NoData}",
+        };
+    }
 
     private string TrafficText() => MinimumTrafficQuery is null ? "" : $"; traffic {(Traffic is { } t ? Number(t) : "none")} (minimum {Number(MinimumTraffic ?? 0)})";
 }

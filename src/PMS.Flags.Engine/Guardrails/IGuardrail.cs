@@ -23,4 +23,7 @@ public interface IGuardrail
     /// rejects (malformed PromQL) throws, as a FlagsException with ErrorId PrometheusQueryRejected.
     /// </summary>
     Task<GuardrailResult> EvaluateAsync(CancellationToken cancellationToken);
+
+    /// <summary>Measures now, inside a rollout stage (see <see cref="GuardrailContext"/>); guardrails that need no context measure as above.</summary>
+    Task<GuardrailResult> EvaluateAsync(GuardrailContext context, CancellationToken cancellationToken) => EvaluateAsync(cancellationToken);
 }

@@ -13,7 +13,7 @@ namespace PMS.Flags.Engine.Guardrails;
 /// </summary>
 public sealed class PrometheusGuardrail : IGuardrail
 {
-    private readonly GuardrailHttp http;
+    private readonly PrometheusApi api;
     private readonly TimeProvider time;
 
     internal PrometheusGuardrail(GuardrailDefinition definition, GuardrailHttp http, TimeProvider time)
@@ -25,7 +25,7 @@ public sealed class PrometheusGuardrail : IGuardrail
         }
 
         Definition = definition;
-        this.http = http;
+        api = new PrometheusApi(definition.Name, definition.PrometheusUrl!, http);
         this.time = time;
     }
 
@@ -85,7 +85,7 @@ public sealed class PrometheusGuardrail : IGuardrail
         var series = answer.Samples.Select(s => s with
         {
             // NaN compares false in PromQL too, so a NaN series never breaches; it is reported as a series without data.
-            ConditionMet = !double.IsNaN(s.Value) && (Definition.Operator == GuardrailOperator.GreaterThan ? s.Value > threshold : s.Value < threshold),
+            ConditionMet = Definition.Operator.Holds(s.Value, threshold),
         }).ToArray();
 
         GuardrailResult raw;
@@ -94,7 +94,7 @@ public sealed class PrometheusGuardrail : IGuardrail
             // With enough traffic measured, an empty "errors per second" vector means no request matched: no errors.
             // Without a traffic check it may as well mean the metric is not scraped at all, so it is no data. For a
             // LessThan condition (e.g. a success ratio) an empty answer never proves health.
-            raw = traffic is not null && Definition.Operator == GuardrailOperator.GreaterThan
+            raw = traffic is not null && Definition.Operator.HigherIsWorse()
                 ? baseline with { Status = GuardrailStatus.Healthy, Reason = "no series matched while traffic was above the minimum" }
                 : baseline with { Status = GuardrailStatus.NoData, Reason = "the query returned no series" };
         }
@@ -115,98 +115,6 @@ public sealed class PrometheusGuardrail : IGuardrail
     private GuardrailResult Finish(GuardrailResult raw, long started)
         => ForDurationTracker.Track(raw with { Latency = time.GetElapsedTime(started) }, null);
 
-    private async Task<QueryAnswer> QueryAsync(string query, CancellationToken cancellationToken)
-    {
-        // Prometheus may sit under a path prefix (a reverse proxy's /prometheus): keep it.
-        var uri = new Uri(Definition.PrometheusUrl!.AbsoluteUri.TrimEnd('/') + "/api/v1/query?query=" + Uri.EscapeDataString(query));
-
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.GetAsync(uri, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException ex)
-        {
-            return QueryAnswer.Failed($"Prometheus at {Definition.PrometheusUrl} is unreachable after {http.Options.MaxRetryAttempts + 1} attempts: {ex.Message}");
-        }
-        catch (TimeoutRejectedException)
-        {
-            return QueryAnswer.Failed($"Prometheus at {Definition.PrometheusUrl} did not answer within {http.Options.AttemptTimeout.TotalSeconds:0.#} s ({http.Options.MaxRetryAttempts + 1} attempts)");
-        }
-
-        using (response)
-        {
-            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            JObject? document = null;
-            try
-            {
-                document = JToken.Parse(body) as JObject;
-            }
-            catch (JsonException)
-            {
-            }
-
-            if (document is null || document["status"] is not { Type: JTokenType.String } statusToken)
-            {
-                return QueryAnswer.Failed($"Prometheus at {Definition.PrometheusUrl} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase} without an API response{(response.StatusCode == HttpStatusCode.NotFound ? " (is the URL Prometheus' base URL?)" : "")}");
-            }
-
-            var warnings = (document["warnings"] as JArray ?? new JArray()).Select(w => (string?)w ?? "").ToArray();
-            if ((string?)statusToken != "success")
-            {
-                var errorType = (string?)document["errorType"] ?? "unknown";
-                var message = (string?)document["error"] ?? "";
-
-                // bad_data (parse errors, bad parameters) and execution (e.g. many-to-many matching) are the query's
-                // fault and will not go away by asking again: the user must fix the guardrail.
-                if (errorType is "bad_data" or "execution")
-                {
-                    throw new FlagsException(
-                        "PrometheusQueryRejected",
-                        FlagsErrorKind.InvalidArgument,
-                        $"Prometheus rejected the query of guardrail '{Definition.Name}' ({errorType}): {message}. Query: {query}",
-                        query);
-                }
-
-                return QueryAnswer.Failed($"Prometheus answered HTTP {(int)response.StatusCode} {errorType}: {message}", warnings);
-            }
-
-            var data = document["data"] as JObject;
-            var resultType = (string?)data?["resultType"];
-            var samples = new List<GuardrailSeries>();
-            switch (resultType)
-            {
-                case "vector":
-                    foreach (var item in (data!["result"] as JArray ?? new JArray()).OfType<JObject>())
-                    {
-                        var labels = (item["metric"] as JObject ?? new JObject()).Properties().ToDictionary(p => p.Name, p => (string?)p.Value ?? "", StringComparer.Ordinal);
-                        samples.Add(Sample(labels, item["value"]));
-                    }
-
-                    break;
-                case "scalar":
-                    samples.Add(Sample(new Dictionary<string, string>(), data!["result"]));
-                    break;
-                default:
-                    throw new FlagsException(
-                        "PrometheusQueryRejected",
-                        FlagsErrorKind.InvalidArgument,
-                        $"The query of guardrail '{Definition.Name}' returns a {resultType ?? "missing"} result; a guardrail needs an instant vector or a scalar (no range selector at the top level). Query: {query}",
-                        query);
-            }
-
-            return new QueryAnswer(samples, null, warnings);
-        }
-    }
-
-    private static GuardrailSeries Sample(IReadOnlyDictionary<string, string> labels, JToken? pair)
-    {
-        var raw = pair is JArray { Count: 2 } a ? a[1].Type == JTokenType.String ? (string)a[1]! : a[1].ToString(Formatting.None) : "NaN";
-        return new GuardrailSeries { Labels = labels, RawValue = raw, Value = GuardrailSeries.ParseSample(raw) };
-    }
-
-    private sealed record QueryAnswer(IReadOnlyList<GuardrailSeries> Samples, string? Error, IReadOnlyList<string> Warnings)
-    {
-        public static QueryAnswer Failed(string error, IReadOnlyList<string>? warnings = null) => new(Array.Empty<GuardrailSeries>(), error, warnings ?? Array.Empty<string>());
-    }
+    private Task<PrometheusAnswer> QueryAsync(string query, CancellationToken cancellationToken)
+        => api.QueryAsync(query, cancellationToken);
 }

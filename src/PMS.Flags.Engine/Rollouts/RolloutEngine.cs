@@ -165,7 +165,7 @@ public sealed class RolloutEngine
         }
 
         Log.Verbose($"Rollout {rolloutId}: {state.Status} at stage {state.StageNumber}/{state.StageCount}; evaluating {state.Plan.Guardrails.Count} guardrail(s).");
-        var measured = await MeasureAsync(state.Plan, cancellationToken).ConfigureAwait(false);
+        var measured = await MeasureAsync(state.Plan, GuardrailContext.ForStage(state.StageEnteredAt, state.BakeDueAt, state.Percentage), cancellationToken).ConfigureAwait(false);
         var detectedAt = DateTimeOffset.UtcNow;
         foreach (var result in measured)
         {
@@ -452,13 +452,13 @@ public sealed class RolloutEngine
         return await Task.WhenAll(tasks).ConfigureAwait(false);
     }
 
-    private async Task<IReadOnlyList<GuardrailResult>> MeasureAsync(RolloutPlan plan, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<GuardrailResult>> MeasureAsync(RolloutPlan plan, GuardrailContext context, CancellationToken cancellationToken)
     {
         var tasks = plan.Guardrails.Select(async definition =>
         {
             try
             {
-                return await guardrailFactory.Create(definition).EvaluateAsync(cancellationToken).ConfigureAwait(false);
+                return await guardrailFactory.Create(definition).EvaluateAsync(context, cancellationToken).ConfigureAwait(false);
             }
             catch (FlagsException ex) when (ex.ErrorId == "PrometheusQueryRejected")
             {

@@ -27,7 +27,11 @@ public sealed class RolloutPlan
     /// <summary>How long each stage runs with every guardrail healthy before the next; zero is allowed (guardrails still gate).</summary>
     public TimeSpan BakeTime { get; init; }
 
-    public IReadOnlyList<GuardrailDefinition> Guardrails { get; init; } = Array.Empty<GuardrailDefinition>();
+    /// <summary>The guardrails, each cohort guardrail without a flag bound to this rollout's flag.</summary>
+    public IReadOnlyList<GuardrailDefinition> Guardrails { get => bound ??= guardrails.Select(g => g.BoundTo(Flag)).ToArray(); init => guardrails = value ?? Array.Empty<GuardrailDefinition>(); }
+
+    private readonly IReadOnlyList<GuardrailDefinition> guardrails = Array.Empty<GuardrailDefinition>();
+    private IReadOnlyList<GuardrailDefinition>? bound;
 
     public required string Reason { get; init; }
 

@@ -12,7 +12,9 @@ namespace PMS.Flags.TestServers.Backend;
 /// <summary>
 /// A stand-in for the PMS backend: <c>/health</c>, <c>/api/v1/feature-flags/status</c> (bearer token required, like the
 /// real API) reading the same feature_flags.json the module writes, and <c>/metrics</c> whose error rate and latency
-/// follow the flag's exposure. Control API (no auth): POST /_control/fault {"faulty":bool,"errorRate":n,"latencySeconds":n},
+/// follow the flag's exposure, labelled by the variant each request got. Control API (no auth): POST /_control/fault
+/// {"faulty":bool,"errorRate":n,"latencySeconds":n,"baseErrorRate":n,"cohortErrorRate":n,"cohortSlowRate":n,"rps":n}
+/// (cohortErrorRate/cohortSlowRate: the share of EXPOSED requests that fail / are slow; every field optional),
 /// POST /_control/health {"healthy":bool, "holdUntil":n}, GET /_control/state, POST /_control/shutdown. With holdUntil, the
 /// next /health requests are held until n of them are in flight, then answered together: two guardrail evaluations
 /// are then provably at the same time (the state's healthReleasedTogether says how many were released at once).
@@ -133,12 +135,28 @@ public sealed class BackendStandIn : IAsyncDisposable
         app.MapPost("/_control/fault", async (HttpContext context) =>
         {
             var body = JObject.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync());
+            foreach (var share in new[] { "errorRate", "baseErrorRate", "cohortErrorRate", "cohortSlowRate" })
+            {
+                if (body[share] is { } value && ((double)value < 0 || (double)value > 1))
+                {
+                    return Results.Json(new { error = "invalid_fault", message = $"{share} is a share of requests, between 0 and 1." }, statusCode: 400);
+                }
+            }
+
+            if (body["rps"] is { } rps && (double)rps < 0)
+            {
+                return Results.Json(new { error = "invalid_fault", message = "rps must be zero or more." }, statusCode: 400);
+            }
+
             standIn!.AdvanceTraffic();
             traffic.FeatureFaulty = (bool?)body["faulty"] ?? traffic.FeatureFaulty;
             traffic.FaultErrorRate = (double?)body["errorRate"] ?? traffic.FaultErrorRate;
             traffic.FaultLatencySeconds = (double?)body["latencySeconds"] ?? traffic.FaultLatencySeconds;
             traffic.BaseErrorRate = (double?)body["baseErrorRate"] ?? traffic.BaseErrorRate;
-            return Results.Json(new { faulty = traffic.FeatureFaulty });
+            traffic.CohortErrorRate = (double?)body["cohortErrorRate"] ?? traffic.CohortErrorRate;
+            traffic.CohortSlowRate = (double?)body["cohortSlowRate"] ?? traffic.CohortSlowRate;
+            traffic.RequestsPerSecond = (double?)body["rps"] ?? traffic.RequestsPerSecond;
+            return Results.Json(new { faulty = traffic.FeatureFaulty, cohortErrorRate = traffic.CohortErrorRate, cohortSlowRate = traffic.CohortSlowRate, baseErrorRate = traffic.BaseErrorRate, rps = traffic.RequestsPerSecond });
         });
         app.MapPost("/_control/health", async (HttpContext context) =>
         {

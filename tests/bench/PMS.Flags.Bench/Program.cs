@@ -5,6 +5,13 @@ using PMS.Flags.Engine.Guardrails;
 using PMS.Flags.Engine.Ledger;
 using PMS.Flags.Engine.Rollouts;
 
+// `cohort-power`: the cohort guardrail's power simulation (CohortPowerSimulation.cs) instead of the ledger benchmarks.
+if (args.FirstOrDefault() == "cohort-power")
+{
+    PMS.Flags.Bench.CohortPowerSimulation.Run(args[1..]);
+    return;
+}
+
 // Chain verification throughput: 100,000 generated, correctly chained events, verified three times; the median counts.
 // Baseline in the same run: reading the same file line by line without verifying, so the ratio shows what verification adds.
 var count = args.Length > 0 ? int.Parse(args[0]) : 100_000;
