@@ -136,6 +136,7 @@ public sealed partial class KubernetesCluster
                 },
                 ["status"] = new JObject(),
             };
+            DefaultTemplate((JObject)deployment["spec"]!["template"]!);
             Store("deployments", Options.Namespace, deployment);
 
             // The initial pods exist and are ready from the start, each having read the initial document.
@@ -1075,6 +1076,11 @@ public sealed partial class KubernetesCluster
                     throw KubeError.Invalid(kind, name, "spec.template.metadata.labels: Invalid value: `selector` does not match template `labels`");
                 }
 
+                if (next["spec"]?["template"] is JObject template)
+                {
+                    DefaultTemplate(template);
+                }
+
                 if (!JToken.DeepEquals(next["spec"], current["spec"]))
                 {
                     metadata["generation"] = ((long?)current["metadata"]!["generation"] ?? 1) + 1;
@@ -1099,6 +1105,35 @@ public sealed partial class KubernetesCluster
         }
 
         return (JObject)next.DeepClone();
+    }
+
+    /// <summary>
+    /// The API server's defaulting of a pod template, so what clients read back (and kubectl's undo re-sends) has the
+    /// same shape as on a real cluster: <c>creationTimestamp: null</c>, <c>resources: {}</c>, the termination and pull
+    /// policies.
+    /// </summary>
+    private static void DefaultTemplate(JObject template)
+    {
+        var metadata = (JObject)(template["metadata"] ??= new JObject());
+        if (metadata["creationTimestamp"] is null)
+        {
+            metadata["creationTimestamp"] = null;
+        }
+
+        var spec = (JObject)(template["spec"] ??= new JObject());
+        foreach (var container in (spec["containers"] as JArray ?? new JArray()).OfType<JObject>())
+        {
+            container["resources"] ??= new JObject();
+            container["terminationMessagePath"] ??= "/dev/termination-log";
+            container["terminationMessagePolicy"] ??= "File";
+            container["imagePullPolicy"] ??= "IfNotPresent";
+        }
+
+        spec["restartPolicy"] ??= "Always";
+        spec["terminationGracePeriodSeconds"] ??= 30;
+        spec["dnsPolicy"] ??= "ClusterFirst";
+        spec["securityContext"] ??= new JObject();
+        spec["schedulerName"] ??= "default-scheduler";
     }
 
     private void Interfere(string resource, string ns, string name)
