@@ -25,6 +25,11 @@ BeforeAll {
         'Suspend-FlagRollout'      = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
         'Resume-FlagRollout'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
         'Stop-FlagRollout'         = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'High' }
+        'Get-PmsDeploymentHealth'  = @{ Parameters = 'ConfigMap', 'Deployment', 'HealthUrl', 'KubeConfig', 'KubeContext', 'Namespace'; OutputType = 'PMS.Flags.Engine.Kubernetes.DeploymentHealth' }
+        'Restart-PmsDeployment'    = @{ Parameters = 'Confirm', 'Deployment', 'KubeConfig', 'KubeContext', 'Ledger', 'Namespace', 'Reason', 'Timeout', 'User', 'Wait', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Kubernetes.DeploymentRolloutResult'; Impact = 'Medium' }
+        'Undo-PmsDeployment'       = @{ Parameters = 'Confirm', 'Deployment', 'Force', 'KubeConfig', 'KubeContext', 'Ledger', 'Namespace', 'Reason', 'Timeout', 'ToRevision', 'User', 'Wait', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Kubernetes.DeploymentRolloutResult'; Impact = 'High' }
+        'Get-PmsLog'               = @{ Parameters = 'Deployment', 'KubeConfig', 'KubeContext', 'Match', 'Namespace', 'Since', 'Tail'; OutputType = 'System.Management.Automation.PSObject' }
+        'Test-FlagPropagation'     = @{ Parameters = 'ConfigMap', 'Deployment', 'Environment', 'Flag', 'Key', 'KubeConfig', 'KubeContext', 'Namespace', 'StatusUrl', 'Token'; OutputType = 'PMS.Flags.Engine.Kubernetes.PropagationReport' }
     }
 
     # The cmdlets that act on one rollout: named by -RolloutId (piped by property name from Get-FlagRollout) or by

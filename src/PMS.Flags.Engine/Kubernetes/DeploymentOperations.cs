@@ -538,8 +538,9 @@ public sealed class DeploymentOperations : IDisposable
             Node = pod.Spec?.NodeName,
             ReplicaSet = pod.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true)?.Name,
             Reason = reason,
-            // Kubernetes times have whole seconds: a pod that started in the same second as the change counts as after it.
-            StartedAfterConfigChange = changedAt is { } change && started is { } s ? s >= Truncate(change) : null,
+            // Kubernetes times have whole seconds: a pod that started in the same second as the change may have read
+            // either document, so it counts as started before (a needless restart is cheap, a missed stale pod is not).
+            StartedAfterConfigChange = changedAt is { } change && started is { } s ? s > Truncate(change) : null,
             CpuMillicores = metrics.TryGetValue(pod.Metadata.Name, out var usage) ? decimal.Round(usage.Cpu, 1) : null,
             MemoryBytes = metrics.TryGetValue(pod.Metadata.Name, out var u) ? u.Memory : null,
         };

@@ -60,6 +60,9 @@ public static class KubernetesErrorIds
     /// <summary>The application's status endpoint could not be read (unreachable, 401, not JSON).</summary>
     public const string StatusEndpointFailed = "FlagStatusEndpointFailed";
 
+    /// <summary>-Timeout is zero or negative.</summary>
+    public const string TimeoutInvalid = "KubernetesTimeoutInvalid";
+
     /// <summary>A namespace, deployment, ConfigMap or key name that Kubernetes would refuse (not a DNS label/subdomain).</summary>
     public const string NameInvalid = "KubernetesNameInvalid";
 }

@@ -234,7 +234,7 @@ public sealed partial class KubernetesCluster
 
     // ---------------------------------------------------------------- writes
 
-    public JObject Create(string resource, string ns, JObject body)
+    public JObject Create(string resource, string ns, JObject body, string manager = "unknown")
     {
         lock (gate)
         {
@@ -264,23 +264,25 @@ public sealed partial class KubernetesCluster
             metadata.Remove("resourceVersion");
             stored["apiVersion"] = "v1";
             stored["kind"] = "ConfigMap";
+            metadata.Remove("managedFields");
+            Manage(stored, manager, DateTimeOffset.UtcNow);
             Store(resource, ns, stored);
             Notify(resource, "ADDED", stored);
             return (JObject)stored.DeepClone();
         }
     }
 
-    public JObject Replace(string resource, string ns, string name, JObject body)
+    public JObject Replace(string resource, string ns, string name, JObject body, string manager = "unknown")
     {
         lock (gate)
         {
             Interfere(resource, ns, name);
             var current = Get(resource, ns, name);
-            return Write(resource, ns, name, current, body);
+            return Write(resource, ns, name, current, body, manager);
         }
     }
 
-    public JObject Patch(string resource, string ns, string name, string contentType, string text)
+    public JObject Patch(string resource, string ns, string name, string contentType, string text, string manager = "unknown")
     {
         lock (gate)
         {
@@ -313,7 +315,7 @@ public sealed partial class KubernetesCluster
                 patched["metadata"]!["resourceVersion"] = current["metadata"]!["resourceVersion"];
             }
 
-            return Write(resource, ns, name, current, patched);
+            return Write(resource, ns, name, current, patched, manager);
         }
     }
 
@@ -1014,7 +1016,7 @@ public sealed partial class KubernetesCluster
 
     private static int Revision(JObject rs) => int.TryParse((string?)rs["metadata"]?["annotations"]?[RevisionAnnotation], NumberStyles.Integer, CultureInfo.InvariantCulture, out var r) ? r : 0;
 
-    private JObject Write(string resource, string ns, string name, JObject current, JObject body)
+    private JObject Write(string resource, string ns, string name, JObject current, JObject body, string manager)
     {
         var kind = KindOf(resource);
         if ((string?)body["kind"] is { } bodyKind && bodyKind != kind)
@@ -1059,6 +1061,12 @@ public sealed partial class KubernetesCluster
         }
 
         metadata["resourceVersion"] = stored;
+        metadata["managedFields"] = current["metadata"]!["managedFields"]?.DeepClone();
+        if (metadata["managedFields"] is null)
+        {
+            metadata.Remove("managedFields");
+        }
+
         switch (resource)
         {
             case "configmaps":
@@ -1096,6 +1104,7 @@ public sealed partial class KubernetesCluster
             return (JObject)current.DeepClone();
         }
 
+        Manage(next, manager, DateTimeOffset.UtcNow);
         Store(resource, ns, next);
         Notify(resource, "MODIFIED", next);
         if (resource == "deployments")
@@ -1134,6 +1143,25 @@ public sealed partial class KubernetesCluster
         spec["dnsPolicy"] ??= "ClusterFirst";
         spec["securityContext"] ??= new JObject();
         spec["schedulerName"] ??= "default-scheduler";
+    }
+
+    /// <summary>
+    /// Server-side field management as far as clients read it: one entry per manager with the time of its last change
+    /// (whole seconds, as the API server writes it). Tools read the newest entry as "when did this object last change".
+    /// </summary>
+    private static void Manage(JObject o, string manager, DateTimeOffset now)
+    {
+        var metadata = (JObject)o["metadata"]!;
+        var entries = metadata["managedFields"] as JArray ?? new JArray();
+        var entry = entries.OfType<JObject>().FirstOrDefault(e => (string?)e["manager"] == manager && (string?)e["operation"] == "Update");
+        if (entry is null)
+        {
+            entry = new JObject { ["manager"] = manager, ["operation"] = "Update", ["apiVersion"] = o["apiVersion"], ["fieldsType"] = "FieldsV1", ["fieldsV1"] = new JObject() };
+            entries.Add(entry);
+        }
+
+        entry["time"] = KubeJson.Time(now);
+        metadata["managedFields"] = entries;
     }
 
     private void Interfere(string resource, string ns, string name)

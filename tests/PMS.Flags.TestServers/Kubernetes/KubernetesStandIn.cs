@@ -420,7 +420,7 @@ public sealed class KubernetesStandIn : IAsyncDisposable
                 return request.Method switch
                 {
                     "GET" => Ok(cluster.List(resource, ns, labelSelector, fieldSelector)),
-                    "POST" => (201, cluster.Create(resource, ns, ParseObject(body)), null),
+                    "POST" => (201, cluster.Create(resource, ns, ParseObject(body), Manager(request)), null),
                     _ => throw MethodNotAllowed(request.Method),
                 };
             case ["namespaces", var ns, "pods", var name, "log"]:
@@ -436,8 +436,8 @@ public sealed class KubernetesStandIn : IAsyncDisposable
                 return request.Method switch
                 {
                     "GET" => Ok(cluster.Get(resource, ns, name)),
-                    "PUT" => Ok(cluster.Replace(resource, ns, name, ParseObject(body))),
-                    "PATCH" => Ok(cluster.Patch(resource, ns, name, request.ContentType ?? "", body)),
+                    "PUT" => Ok(cluster.Replace(resource, ns, name, ParseObject(body), Manager(request))),
+                    "PATCH" => Ok(cluster.Patch(resource, ns, name, request.ContentType ?? "", body, Manager(request))),
                     "DELETE" => Ok(cluster.Delete(resource, ns, name)),
                     _ => throw MethodNotAllowed(request.Method),
                 };
@@ -541,6 +541,11 @@ public sealed class KubernetesStandIn : IAsyncDisposable
             throw NotServed();
         }
     }
+
+    /// <summary>The field manager: the fieldManager parameter, else the client's program name from its User-Agent, as the API server does.</summary>
+    private static string Manager(HttpRequest request)
+        => request.Query["fieldManager"].FirstOrDefault() is { Length: > 0 } named ? named
+            : request.Headers.UserAgent.ToString().Split('/')[0] is { Length: > 0 } agent ? agent : "unknown";
 
     private static bool IsWatch(HttpRequest request)
         => request.Query["watch"].FirstOrDefault() is "true" or "1";
