@@ -226,7 +226,53 @@ Describe 'Deployment cmdlets' -Tag Kubernetes {
     }
 }
 
+Describe 'The deployment guardrail' -Tag Kubernetes {
+    BeforeEach {
+        Reset-KubernetesStandIn $script:K8s
+        $script:Sandbox = New-FlagSandbox
+    }
+    AfterEach { Remove-FlagSandbox $script:Sandbox }
+
+    It 'is healthy while every pod is ready, and breaches when a new pod crash-loops' {
+        $guardrail = New-FlagGuardrail -Deployment pms-backend -Namespace pms -KubeConfig $script:KubeConfig
+        $guardrail.Kind | Should -Be 'Deployment'
+        $guardrail.KubeConfig | Should -Be $script:KubeConfig
+        $healthy = Test-FlagGuardrail $guardrail
+        $healthy.Status | Should -Be 'Healthy'
+        $healthy.Series.Count | Should -Be 2
+
+        $null = Set-KubernetesStandIn $script:K8s @{ crashLoop = $true }
+        $null = Restart-PmsDeployment -KubeConfig $script:KubeConfig -Confirm:$false
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        do { Start-Sleep -Milliseconds 200; $result = Test-FlagGuardrail $guardrail } until ($result.Status -eq 'Breached' -or [DateTime]::UtcNow -gt $deadline)
+        $result.Status | Should -Be 'Breached'
+        @($result.BreachingSeries).Count | Should -Be 1
+        $result.BreachingSeries[0].Labels.ready | Should -Be 'false'
+    }
+
+    It 'an unreachable cluster is an Error, not an exception' {
+        $dead = New-StandInKubeConfig -Server $script:K8s -Path (Join-Path $script:Sandbox.Root 'dead') -ServerUri "https://127.0.0.1:$(Get-FreeTcpPort)"
+        $result = New-FlagGuardrail -Deployment pms-backend -KubeConfig $dead | Test-FlagGuardrail
+        $result.Status | Should -Be 'Error'
+        $result.Reason | Should -Match 'KubernetesApiUnreachable'
+    }
+
+    It 'guards a rollout: a crash-looping deployment rolls the flag back' {
+        $guardrail = New-FlagGuardrail -Deployment pms-backend -KubeConfig $script:KubeConfig
+        $started = Start-FlagRollout -Flag telehealth_appointments_enabled -Environment staging -Stages 10, 100 -BakeTime 00:00:30 -Guardrail $guardrail -Reason 'guarded by the deployment' -NoWait
+        (Get-FlagAudit -EventType rollout_started | Select-Object -Last 1).Details | Should -Match '"kind":"Deployment"'
+        $null = Set-KubernetesStandIn $script:K8s @{ crashLoop = $true }
+        $null = Restart-PmsDeployment -KubeConfig $script:KubeConfig -Confirm:$false
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        do { Start-Sleep -Milliseconds 300; $step = Step-FlagRollout -RolloutId $started.RolloutId -WarningAction SilentlyContinue } until ("$($step.Action)" -eq 'RolledBack' -or [DateTime]::UtcNow -gt $deadline)
+        "$($step.Action)" | Should -Be 'RolledBack'
+        (Get-Flag -Flag telehealth_appointments_enabled -Environment staging).On | Should -BeFalse
+    }
+}
+
 Describe 'Loading KubernetesClient' -Tag Kubernetes {
+    BeforeEach { Reset-KubernetesStandIn $script:K8s }
+
     It 'loads KubernetesClient only when a Kubernetes cmdlet is first used, into the engine''s private context' {
         $sandbox = New-FlagSandbox -NoConnect
         try {
@@ -241,6 +287,7 @@ $null = Connect-FlagLedger -Path (Join-Path (Split-Path $FlagFile) 'ledger.jsonl
 $null = Get-Flag -Environment staging
 $null = Set-FlagPercentage -Flag new_billing_engine -Environment staging -Percentage 15 -Reason 'no kubernetes here' -Confirm:$false
 $null = Get-Command -Module PMS.Flags | Get-Help
+$null = New-FlagGuardrail -HealthUrl http://127.0.0.1:9/health -Name local | Test-FlagGuardrail
 "BEFORE=[$(Loaded)]"
 $null = Get-PmsDeploymentHealth -KubeConfig $KubeConfig
 "AFTER=[$(Loaded)]"

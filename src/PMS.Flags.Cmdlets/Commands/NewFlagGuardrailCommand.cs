@@ -11,6 +11,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     private const string PresetSet = "Preset";
     private const string CustomSet = "Custom";
     private const string HealthSet = "Health";
+    private const string DeploymentSet = "Deployment";
 
     // Strings with ValidateSet rather than the engine's enums: an engine value type on a cmdlet would load the engine
     // during PowerShell's assembly scan, before the private load context exists.
@@ -24,6 +25,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
 
     [Parameter(Mandatory = true, ParameterSetName = CustomSet)]
     [Parameter(ParameterSetName = HealthSet)]
+    [Parameter(ParameterSetName = DeploymentSet)]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
@@ -40,10 +42,12 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
 
     [Parameter(ParameterSetName = CustomSet)]
     [Parameter(ParameterSetName = HealthSet)]
+    [Parameter(ParameterSetName = DeploymentSet)]
     public TimeSpan For { get; set; } = TimeSpan.Zero;
 
     [Parameter(ParameterSetName = CustomSet)]
     [Parameter(ParameterSetName = HealthSet)]
+    [Parameter(ParameterSetName = DeploymentSet)]
     [ValidateSet("Critical", "Warning")]
     public string Severity { get; set; } = "Critical";
 
@@ -52,6 +56,23 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
 
     [Parameter(ParameterSetName = HealthSet)]
     public double? MaximumLatencySeconds { get; set; }
+
+    // The deployment guardrail (Kubernetes): every pod ready, no container restarted since the stage began.
+    [Parameter(Mandatory = true, ParameterSetName = DeploymentSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Deployment { get; set; }
+
+    [Parameter(ParameterSetName = DeploymentSet)]
+    [ValidateNotNullOrEmpty]
+    public string Namespace { get; set; } = "pms";
+
+    [Parameter(ParameterSetName = DeploymentSet)]
+    [ValidateNotNullOrEmpty]
+    public string? KubeConfig { get; set; }
+
+    [Parameter(ParameterSetName = DeploymentSet)]
+    [ValidateNotNullOrEmpty]
+    public string? KubeContext { get; set; }
 
     [Parameter]
     [ValidateSet("Pause", "Fail", "Pass")]
@@ -72,6 +93,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
         var definition = ParameterSetName switch
         {
             PresetSet => GuardrailPresets.Create(Preset, PrometheusUrl!, noData, MinimumTrafficQuery, MinimumTraffic),
+            DeploymentSet => GuardrailDefinition.ForDeployment(Namespace, Deployment!, KubeConfig is null ? null : ResolvePath(KubeConfig), KubeContext, Name, For, severity, noData),
             CustomSet => GuardrailDefinition.ForPrometheus(Name!, PrometheusUrl!, Query, Enum.Parse<GuardrailOperator>(Operator, ignoreCase: true), Threshold, For, severity, noData, MinimumTrafficQuery, MinimumTraffic),
             _ => GuardrailDefinition.ForHttpHealth(HealthUrl!, Name, MaximumLatencySeconds, For, severity, noData),
         };

@@ -14,6 +14,7 @@ public sealed class GuardrailDefinition
 {
     public const string PrometheusKind = "Prometheus";
     public const string HttpHealthKind = "HttpHealth";
+    public const string DeploymentKind = "Deployment";
 
     public required string Kind { get; init; }
 
@@ -46,11 +47,22 @@ public sealed class GuardrailDefinition
 
     public Uri? HealthUrl { get; init; }
 
+    /// <summary>Deployment guardrail: the namespace, deployment, kubeconfig path and context (no credentials: a path).</summary>
+    public string? Namespace { get; init; }
+
+    public string? Deployment { get; init; }
+
+    public string? KubeConfig { get; init; }
+
+    public string? KubeContext { get; init; }
+
     /// <summary>
     /// The alert expression this guardrail stands for, as a Prometheus rule would write it; for the presets exactly the
     /// playbook's <c>expr</c>.
     /// </summary>
-    public string Expression => Kind == HttpHealthKind
+    public string Expression => Kind == DeploymentKind
+        ? $"deployment {Namespace}/{Deployment}: every pod ready, no container restarted"
+        : Kind == HttpHealthKind
         ? $"GET {HealthUrl} -> 2xx{(Threshold is { } t ? $" within {GuardrailResult.Number(t)}s" : "")}"
         : $"{Query} {(Operator == GuardrailOperator.GreaterThan ? ">" : "<")} {(Threshold is { } threshold ? GuardrailResult.Number(threshold) : "?")}";
 
@@ -83,6 +95,26 @@ public sealed class GuardrailDefinition
             HealthUrl = healthUrl,
             Operator = GuardrailOperator.GreaterThan,
             Threshold = maximumLatencySeconds,
+            For = forDuration ?? TimeSpan.Zero,
+            Severity = severity,
+            NoData = noData,
+        };
+        definition.Validate();
+        return definition;
+    }
+
+    public static GuardrailDefinition ForDeployment(string ns, string deployment, string? kubeConfig = null, string? kubeContext = null, string? name = null, TimeSpan? forDuration = null, GuardrailSeverity severity = GuardrailSeverity.Critical, NoDataPolicy noData = NoDataPolicy.Pause)
+    {
+        var definition = new GuardrailDefinition
+        {
+            Kind = DeploymentKind,
+            Name = string.IsNullOrWhiteSpace(name) ? $"Deployment {ns}/{deployment}" : name,
+            Namespace = ns,
+            Deployment = deployment,
+            KubeConfig = kubeConfig,
+            KubeContext = kubeContext,
+            Operator = GuardrailOperator.GreaterThan,
+            Threshold = 0,
             For = forDuration ?? TimeSpan.Zero,
             Severity = severity,
             NoData = noData,
@@ -142,8 +174,15 @@ public sealed class GuardrailDefinition
                 }
 
                 break;
+            case DeploymentKind:
+                if (string.IsNullOrWhiteSpace(Namespace) || string.IsNullOrWhiteSpace(Deployment))
+                {
+                    throw Invalid("GuardrailDeploymentRequired", $"Guardrail '{Name}' needs a namespace and a deployment.");
+                }
+
+                break;
             default:
-                throw Invalid("GuardrailKindUnknown", $"Guardrail '{Name}' has kind '{Kind}'; known kinds: {PrometheusKind}, {HttpHealthKind}.");
+                throw Invalid("GuardrailKindUnknown", $"Guardrail '{Name}' has kind '{Kind}'; known kinds: {PrometheusKind}, {HttpHealthKind}, {DeploymentKind}.");
         }
     }
 
@@ -161,7 +200,14 @@ public sealed class GuardrailDefinition
             ["threshold"] = GuardrailJson.Number(Threshold),
             ["expression"] = Expression,
         };
-        if (Kind == HttpHealthKind)
+        if (Kind == DeploymentKind)
+        {
+            o["namespace"] = Namespace;
+            o["deployment"] = Deployment;
+            o["kubeconfig"] = KubeConfig;
+            o["kube_context"] = KubeContext;
+        }
+        else if (Kind == HttpHealthKind)
         {
             o["health_url"] = HealthUrl?.AbsoluteUri;
         }
@@ -199,6 +245,10 @@ public sealed class GuardrailDefinition
                 MinimumTrafficQuery = (string?)o["minimum_traffic_query"],
                 MinimumTraffic = GuardrailJson.ReadDouble(o["minimum_traffic"]),
                 HealthUrl = ReadUri(o["health_url"]),
+                Namespace = (string?)o["namespace"],
+                Deployment = (string?)o["deployment"],
+                KubeConfig = (string?)o["kubeconfig"],
+                KubeContext = (string?)o["kube_context"],
             };
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidCastException or OverflowException or UriFormatException)

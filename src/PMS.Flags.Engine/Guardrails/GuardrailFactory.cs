@@ -28,6 +28,7 @@ public sealed class GuardrailFactory : IDisposable
         {
             GuardrailDefinition.PrometheusKind => new PrometheusGuardrail(definition, new GuardrailHttp(client, options, retryServerErrors: true), time),
             GuardrailDefinition.HttpHealthKind => new HttpHealthGuardrail(definition, new GuardrailHttp(client, options, retryServerErrors: false), time),
+            GuardrailDefinition.DeploymentKind => new DeploymentGuardrail(definition, time),
             _ => throw new InvalidOperationException($"Unreachable: kind '{definition.Kind}' passed validation."),
         };
     }

@@ -532,6 +532,7 @@ public sealed class DeploymentOperations : IDisposable
             Phase = pod.Status?.Phase ?? "Unknown",
             Ready = ready,
             Restarts = statuses.Sum(s => s.RestartCount),
+            LastRestartAt = statuses.Select(s => Utc(s.LastState?.Terminated?.FinishedAt)).Where(t => t is not null).DefaultIfEmpty().Max(),
             CreatedAt = created,
             StartedAt = started,
             Age = created is { } c ? now - c : null,

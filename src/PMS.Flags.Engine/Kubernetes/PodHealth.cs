@@ -11,6 +11,9 @@ public sealed record PodHealth
 
     public int Restarts { get; init; }
 
+    /// <summary>When a container of the pod last stopped (lastState.terminated.finishedAt); null if none ever did.</summary>
+    public DateTimeOffset? LastRestartAt { get; init; }
+
     public DateTimeOffset? CreatedAt { get; init; }
 
     /// <summary>When its container last started running (or the pod started, if no container runs).</summary>
