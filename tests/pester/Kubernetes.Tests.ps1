@@ -329,3 +329,38 @@ $health = Get-PmsDeploymentHealth -KubeConfig $KubeConfig
         finally { Remove-FlagSandbox $sandbox }
     }
 }
+
+Describe 'The CronJob example' -Tag Kubernetes {
+    It 'is valid YAML: a CronJob that steps one rollout per run with the in-cluster service account and no secret inline' {
+        $yaml16 = Join-Path $env:PMS_FLAGS_REPO '.tools/packages/yamldotnet/16.3.0/lib/net8.0/YamlDotNet.dll'
+        $example = Join-Path $env:PMS_FLAGS_REPO 'examples/k8s/step-rollout-cronjob.yaml'
+        $work = Join-Path $script:Work 'cronjob'
+        $null = New-Item -ItemType Directory -Force $work
+        # In a child pwsh: YamlDotNet 16 must not enter this session's default context (the isolation tests check it).
+        $result = Invoke-ChildPwsh -WorkDirectory $work -ArgumentList $yaml16, $example -Script @'
+param($YamlPath, $Example)
+$ErrorActionPreference = 'Stop'
+Add-Type -Path $YamlPath
+$stream = [YamlDotNet.RepresentationModel.YamlStream]::new()
+$stream.Load([IO.StringReader]::new((Get-Content -Raw $Example)))
+foreach ($document in $stream.Documents) {
+    $root = $document.RootNode
+    "KIND=$($root.Children[[YamlDotNet.RepresentationModel.YamlScalarNode]::new('kind')])"
+}
+$cron = ($stream.Documents | Where-Object { "$($_.RootNode.Children[[YamlDotNet.RepresentationModel.YamlScalarNode]::new('kind')])" -eq 'CronJob' }).RootNode
+function Child($node, [string[]] $path) { foreach ($p in $path) { $node = $node.Children[[YamlDotNet.RepresentationModel.YamlScalarNode]::new($p)] }; $node }
+"POLICY=$(Child $cron 'spec', 'concurrencyPolicy')"
+$pod = Child $cron 'spec', 'jobTemplate', 'spec', 'template', 'spec'
+"ACCOUNT=$(Child $pod 'serviceAccountName')"
+"ARGS=$((Child $pod 'containers').Children[0].Children[[YamlDotNet.RepresentationModel.YamlScalarNode]::new('args')].Children[0])"
+'@
+        $result.ExitCode | Should -Be 0 -Because $result.Output
+        $result.Output | Should -Match 'KIND=ServiceAccount'
+        $result.Output | Should -Match 'KIND=Role\b'
+        $result.Output | Should -Match 'KIND=CronJob'
+        $result.Output | Should -Match 'POLICY=Forbid'
+        $result.Output | Should -Match 'ACCOUNT=pms-flags-stepper'
+        $result.Output | Should -Match 'Step-FlagRollout -Flag \$env:FLAG'
+        Get-Content -Raw $example | Should -Not -Match 'api-[0-9a-f]{8}'
+    }
+}
