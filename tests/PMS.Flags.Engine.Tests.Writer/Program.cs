@@ -7,6 +7,8 @@ using PMS.Flags.Engine.Ledger;
 //     sets <flagPrefix>0 .. <flagPrefix>(count-1), flag i to percentage (i + 1) + 0.5 (distinct per flag)
 //   ledger <ledger.jsonl> <userPrefix> <count> [goFile]
 //     appends <count> events with user_id <userPrefix> and reason "<userPrefix>-<i>"
+//   flush  <ledger.jsonl> <spoolDirectory> <rounds> [goFile]
+//     flushes the spool into the ledger <rounds> times
 // With goFile, prints "ready" and waits until that file exists, so two processes start writing together.
 if (args.Length < 4)
 {
@@ -68,9 +70,24 @@ switch (mode)
                     Environment = "staging",
                     Reason = $"{args[2]}-{i}",
                     RolloutPercentage = i,
-                },
-                null,
-                CancellationToken.None);
+                }, CancellationToken.None);
+        }
+
+        return 0;
+    }
+
+    case "flush":
+    {
+        var ledger = new JsonlLedger(args[1]);
+        var spool = new AuditSpool(args[2]);
+        for (var i = 0; i < int.Parse(args[3], CultureInfo.InvariantCulture); i++)
+        {
+            var flush = await spool.FlushAsync(ledger, PMS.Flags.Engine.Common.NullOperationLog.Instance, CancellationToken.None);
+            if (flush.LedgerFailure is not null)
+            {
+                Console.Error.WriteLine(flush.LedgerFailure.Message);
+                return 1;
+            }
         }
 
         return 0;

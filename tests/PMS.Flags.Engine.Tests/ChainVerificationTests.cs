@@ -178,13 +178,14 @@ public sealed class ChainVerificationTests : IDisposable
         var before = File.ReadAllBytes(ledger.Path);
         Assert.Equal(Count, await ledger.GetHeadSequenceAsync(CancellationToken.None));
 
-        var ex = await Assert.ThrowsAsync<FlagsException>(() => ledger.AppendAsync(Events.Toggled(51), Count - 1, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<LedgerException>(() => Events.AppendAt(ledger, Events.Toggled(51), Count - 1));
 
         Assert.Equal("LedgerHeadMoved", ex.ErrorId);
+        Assert.Equal(LedgerFailure.Conflict, ex.Failure);
         Assert.Equal(before, File.ReadAllBytes(ledger.Path));
         Assert.Equal(Count, await ledger.GetHeadSequenceAsync(CancellationToken.None));
 
-        var appended = await ledger.AppendAsync(Events.Toggled(51), Count, CancellationToken.None);
+        var appended = await Events.AppendAt(ledger, Events.Toggled(51), Count);
         Assert.Equal(Count + 1, appended.Sequence);
         Assert.Equal((string)JObject.Parse(Events.Lines(ledger.Path)[Count - 1])["hash"]!, appended.PrevHash);
         Assert.Equal(AuditEventCodec.ComputeHash(appended), appended.Hash);
@@ -196,11 +197,11 @@ public sealed class ChainVerificationTests : IDisposable
     {
         var ledger = new JsonlLedger(temp.Combine("sub", "audit.jsonl"));
 
-        var first = await ledger.AppendAsync(Events.Toggled(1), 0, CancellationToken.None);
+        var first = await Events.AppendAt(ledger, Events.Toggled(1), 0);
 
         Assert.Equal(1, first.Sequence);
         Assert.Null(first.PrevHash);
-        var ex = await Assert.ThrowsAsync<FlagsException>(() => ledger.AppendAsync(Events.Toggled(2), 0, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<LedgerException>(() => Events.AppendAt(ledger, Events.Toggled(2), 0));
         Assert.Equal("LedgerHeadMoved", ex.ErrorId);
         Assert.Single(Events.Lines(ledger.Path));
     }
@@ -212,11 +213,12 @@ public sealed class ChainVerificationTests : IDisposable
         var torn = string.Concat(lines.Select(l => l + "\n")) + lines[^1][..20];
         File.WriteAllText(ledger.Path, torn);
 
-        var ex = await Assert.ThrowsAsync<FlagsException>(() => ledger.AppendAsync(Events.Toggled(51), null, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<LedgerException>(() => ledger.AppendAsync(Events.Toggled(51), CancellationToken.None));
         var trail = new AuditTrail(ledger, new AuditSpool(temp.Combine("spool")), NullOperationLog.Instance);
         var record = await trail.RecordAsync(Events.Toggled(52), CancellationToken.None);
 
         Assert.Equal("LedgerTornTail", ex.ErrorId);
+        Assert.Equal(LedgerFailure.Refused, ex.Failure);
         Assert.Equal(torn, File.ReadAllText(ledger.Path));
         Assert.True(record.Spooled);
         Assert.True(File.Exists(record.SpoolPath));
@@ -229,7 +231,7 @@ public sealed class ChainVerificationTests : IDisposable
         File.AppendAllText(ledger.Path, "\n\n");
         Assert.True(ledger.Verify(CancellationToken.None).Valid);
 
-        var appended = await ledger.AppendAsync(Events.Toggled(51), Count, CancellationToken.None);
+        var appended = await Events.AppendAt(ledger, Events.Toggled(51), Count);
 
         Assert.Equal(Count + 1, appended.Sequence);
         Assert.Equal((string)JObject.Parse(lines[^1])["hash"]!, appended.PrevHash);
@@ -247,7 +249,7 @@ public sealed class ChainVerificationTests : IDisposable
         File.WriteAllText(ledger.Path, content);
 
         Assert.Equal(0, await ledger.GetHeadSequenceAsync(CancellationToken.None));
-        var first = await ledger.AppendAsync(Events.Toggled(1), 0, CancellationToken.None);
+        var first = await Events.AppendAt(ledger, Events.Toggled(1), 0);
 
         Assert.Equal(1, first.Sequence);
         Assert.Null(first.PrevHash);

@@ -1,6 +1,7 @@
 using Newtonsoft.Json.Linq;
 using PMS.Flags.Engine.Common;
 using PMS.Flags.Engine.Flags;
+using PMS.Flags.Engine.Ledger;
 using PMS.Flags.Engine.Rollbacks;
 using PMS.Flags.Engine.Tests.Support;
 

@@ -122,7 +122,7 @@ public sealed class FlagOperationsTests : IDisposable
         Assert.Equal(10m, (decimal?)line["previous_percentage"]);
         Assert.Equal("CHG-1001", (string?)line["approval_ticket"]);
         Assert.Equal("applied", (string?)line["outcome"]);
-        Assert.Equal(f.Store.Name, (string?)line["store"]);
+        Assert.Equal(f.Store.Identity, (string?)line["store"]);
         Assert.Equal(25m, (decimal?)line["details"]!["requested_percentage"]);
         Assert.True(f.Ledger.Verify(CancellationToken.None).Valid);
     }
@@ -192,9 +192,10 @@ public sealed class FlagOperationsTests : IDisposable
         var f = Fixture(ledgerUnwritable: true);
         var before = f.DocumentBytes;
 
-        var ex = await Assert.ThrowsAsync<FlagsException>(() => f.Operations.ChangeAsync(Mutation("staging", kind, 40m), CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<LedgerException>(() => f.Operations.ChangeAsync(Mutation("staging", kind, 40m), CancellationToken.None));
 
         Assert.Equal("LedgerUnwritable", ex.ErrorId);
+        Assert.Equal(LedgerFailure.Unavailable, ex.Failure);
         Assert.Equal(FlagsErrorKind.WriteError, ex.Kind);
         Assert.Equal(before, f.DocumentBytes);
         Assert.Empty(f.SpoolFiles);

@@ -32,7 +32,7 @@ public sealed class LedgerQueryTests : IAsyncLifetime, IDisposable
         ledger = new JsonlLedger(temp.Combine("audit.jsonl"));
         for (var i = 0; i < 12; i++)
         {
-            await ledger.AppendAsync(Event(i), null, CancellationToken.None);
+            await ledger.AppendAsync(Event(i), CancellationToken.None);
         }
     }
 

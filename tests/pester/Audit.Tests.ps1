@@ -117,7 +117,7 @@ Describe 'Audit events' -Tag Audit, Ledger {
         $e.PreviousPercentage | Should -Be 0
         $e.ApprovalTicket | Should -Be 'TICKET-2'
         $e.Reason | Should -Be 'step 2'
-        $e.Store | Should -Be $sandbox.Store.Name
+        $e.Store | Should -Be $sandbox.Store.Identity
         $e.Sequence | Should -Be 2
         $e.Hash | Should -Be $raw[1].hash
         $e.PrevHash | Should -Be $raw[0].hash

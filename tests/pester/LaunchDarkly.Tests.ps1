@@ -79,7 +79,7 @@ Describe 'LaunchDarkly store' -Tag LaunchDarkly {
         $event = Get-FlagAudit -Flag new-billing | Select-Object -Last 1
         $event.EventType | Should -Be 'feature_flag_toggled'
         $event.RolloutPercentage | Should -Be 35
-        $event.Store | Should -BeLike 'LaunchDarkly:pms@*'
+        $event.Store | Should -Be 'launchdarkly:pms'
     }
 
     It 'sends 0% and 100% as a single variation' {

@@ -735,8 +735,8 @@ Describe 'Progressive rollouts on the LaunchDarkly store' -Tag Rollout, LaunchDa
         $guardrail = New-FlagGuardrail -Name BackendHealth -HealthUrl $healthUrl
         $state = Start-FlagRollout -Flag $ldFlag -Environment production -Stages 10, 50, 100 -BakeTime 00:00:01 -Guardrail $guardrail -Reason 'Portal v2 rollout' -ApprovalTicket CHG-2024-17 -PollInterval 00:00:01
         $state.Status | Should -Be 'Completed'
-        $state.Store | Should -Be $store.Name
-        $state.Store | Should -BeLike 'LaunchDarkly:pms@*'
+        $state.Store | Should -Be $store.Identity
+        $state.Store | Should -Be 'launchdarkly:pms'
 
         $flag = Get-Flag -Flag $ldFlag -Environment production
         $flag.On | Should -BeTrue
@@ -750,7 +750,7 @@ Describe 'Progressive rollouts on the LaunchDarkly store' -Tag Rollout, LaunchDa
         @((Get-RolloutEvent $id -EventType rollout_stage_advanced).RolloutPercentage) | Should -Be @(10, 50, 100)
         $evaluated = @(Get-RolloutEvent $id -EventType guardrail_evaluated)
         $evaluated.Count | Should -BeGreaterOrEqual 3
-        $evaluated | ForEach-Object { $_.Outcome | Should -Be 'healthy'; $_.Store | Should -Be $store.Name }
+        $evaluated | ForEach-Object { $_.Outcome | Should -Be 'healthy'; $_.Store | Should -Be $store.Identity }
         @(Get-RolloutEvent $id -EventType rollout_completed).Count | Should -Be 1
         (Test-FlagAuditChain -Path $ledgerPath).Valid | Should -BeTrue
     }

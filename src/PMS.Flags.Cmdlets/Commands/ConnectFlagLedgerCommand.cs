@@ -21,10 +21,10 @@ public sealed class ConnectFlagLedgerCommand : FlagCmdletBase
     {
         var ledger = new JsonlLedger(ResolvePath(Path));
         ledger.EnsureWritable();
-        var flushed = Run((log, ct) => new AuditSpool(Engine.Common.StatePaths.SpoolDirectory()).FlushAsync(ledger, log.Engine, ct));
-        if (flushed > 0)
+        var flush = Run((log, ct) => AuditTrailFor(ledger, log.Engine).FlushSpoolAsync(ct));
+        if (flush.Flushed > 0)
         {
-            WriteWarning($"Wrote {flushed} spooled audit event(s) to {ledger.Name}.");
+            WriteWarning($"Wrote {flush.Flushed} spooled audit event(s) to {ledger.Name}.");
         }
 
         WriteVerbose($"Connected to ledger {ledger.Name}.");

@@ -36,7 +36,12 @@ public sealed class InvokeEmergencyRollbackCommand : FlagChangeCommandBase
             => new EmergencyRollback(store, AuditTrailFor(ledger, log.Engine), rollouts.EmergencyRollbackListener).RunAsync(mutation, ct));
         if (!result.Verified)
         {
-            WriteWarning($"The flag was switched off but verification failed: {result.Steps.Last().Message}");
+            WriteWarning($"The flag was switched off but verification failed: {result.Steps.Last(s => s.Name == "Verify").Message}");
+        }
+
+        if (!result.Recorded)
+        {
+            WriteWarning($"The flag is OFF, but its audit record could not be written or spooled: {result.Steps.LastOrDefault(s => s.Name == "Audit")?.Message}");
         }
 
         WriteObject(result);

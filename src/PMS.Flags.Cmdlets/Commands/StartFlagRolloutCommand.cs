@@ -118,7 +118,13 @@ public sealed class StartFlagRolloutCommand : FlagCmdletBase
             var step = await engine.StepAsync(state.RolloutId, state.StartedBy, cancellationToken).ConfigureAwait(false);
             state = step.State;
             log.Engine.Verbose($"Step: {step.Action} — {step.Reason}");
-            log.Post(() => ReportStep(step));
+            log.Post(() =>
+            {
+                if (ReportStep(step) is { } reportFailure)
+                {
+                    WriteWarning(reportFailure);
+                }
+            });
             if (state.Status is not RolloutStatus.Running)
             {
                 log.Post(() => WriteProgress(new ProgressRecord(1, progress.Activity, "done") { RecordType = ProgressRecordType.Completed }));

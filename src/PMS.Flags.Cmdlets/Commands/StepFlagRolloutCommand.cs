@@ -24,7 +24,11 @@ public sealed class StepFlagRolloutCommand : RolloutCommandBase
             var id = await ResolveRolloutIdAsync(engine, ParameterSetName, RolloutId, Flag, environment, ct).ConfigureAwait(false);
             return await engine.StepAsync(id, user, ct).ConfigureAwait(false);
         });
-        ReportStep(result);
+        var reportFailure = ReportStep(result);
         WriteObject(result);
+        if (reportFailure is not null)
+        {
+            WriteWarning(reportFailure);
+        }
     }
 }

@@ -37,7 +37,11 @@ public sealed class StopFlagRolloutCommand : RolloutCommandBase
             var id = await ResolveRolloutIdAsync(engine, ParameterSetName, RolloutId, Flag, environment, ct).ConfigureAwait(false);
             return await engine.StopAsync(id, actor, ct).ConfigureAwait(false);
         });
-        ReportStep(result);
+        var reportFailure = ReportStep(result);
         WriteObject(result);
+        if (reportFailure is not null)
+        {
+            WriteWarning(reportFailure);
+        }
     }
 }

@@ -56,10 +56,14 @@ public abstract class FlagCmdletBase : PSCmdlet
     {
     }
 
-    /// <summary>Runs engine work off the pipeline thread and pumps its verbose, warning and progress output until it ends.</summary>
+    /// <summary>
+    /// Runs engine work off the pipeline thread and pumps its verbose, warning and progress output until it ends. If
+    /// writing that output throws (-WarningAction Stop, a closed pipeline), the rest of the output is dropped but the
+    /// work is awaited to its end -- it may be between "flag off" and "rollback recorded" -- and the failure is thrown after.
+    /// </summary>
     private protected T Run<T>(Func<PipelineLog, CancellationToken, Task<T>> work)
     {
-        using var queue = new BlockingCollection<Action>();
+        var queue = new BlockingCollection<Action>();
         var log = new PipelineLog(queue, this);
         var task = Task.Run(
             () =>
@@ -70,9 +74,29 @@ public abstract class FlagCmdletBase : PSCmdlet
             },
             CancellationToken);
         task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
+        Exception? sinkFailure = null;
         foreach (var action in queue.GetConsumingEnumerable())
         {
-            action();
+            if (sinkFailure is not null)
+            {
+                continue;
+            }
+
+            try
+            {
+                action();
+            }
+            catch (Exception ex)
+            {
+                sinkFailure = ex;
+            }
+        }
+
+        // Every producer is done once the queue completed, so it can be disposed without failing a late log call.
+        ((Task)task).ContinueWith(_ => queue.Dispose(), TaskScheduler.Default).Wait();
+        if (sinkFailure is not null && task.IsCompletedSuccessfully)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(sinkFailure).Throw();
         }
 
         try
@@ -141,7 +165,8 @@ public abstract class FlagCmdletBase : PSCmdlet
     /// Tells people what a rollout step did: a warning for a pause (a rollback already warns from the engine, with its
     /// detection-to-flag-off time), and the CI system's annotations and job summary as Write-Host would print them.
     /// </summary>
-    protected void ReportStep(RolloutStepResult step)
+    /// <returns>Why the job summary could not be written, or null: the caller warns AFTER writing its result object.</returns>
+    protected string? ReportStep(RolloutStepResult step)
     {
         if (step.Action is RolloutStepAction.Paused)
         {
@@ -154,10 +179,19 @@ public abstract class FlagCmdletBase : PSCmdlet
             WriteInformation(new HostInformationMessage { Message = line }, new[] { "PSHOST" });
         }
 
-        if (reporter.AppendSummary(step) is { } summary)
+        try
         {
-            WriteVerbose($"Appended the step's summary to '{summary}'.");
+            if (reporter.AppendSummary(step) is { } summary)
+            {
+                WriteVerbose($"Appended the step's summary to '{summary}'.");
+            }
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            return $"The rollout step is done, but its job summary could not be written to GITHUB_STEP_SUMMARY ({ex.Message}).";
+        }
+
+        return null;
     }
 
     protected string ResolveEnvironment(string? environment, IFlagStore store)

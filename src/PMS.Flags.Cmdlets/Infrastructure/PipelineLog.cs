@@ -22,5 +22,15 @@ internal sealed class PipelineLog
 
     public Engine.Common.IOperationLog Engine { get; }
 
-    public void Post(Action action) => queue.TryAdd(action);
+    public void Post(Action action)
+    {
+        try
+        {
+            queue.TryAdd(action);
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
+        {
+            // The pump has stopped; the engine's work goes on regardless.
+        }
+    }
 }

@@ -6,10 +6,16 @@ namespace PMS.Flags.Engine.Ledger;
 
 /// <summary>
 /// Holds audit events whose change already happened but whose ledger write failed, one file each, until the ledger
-/// accepts them. Nothing is lost: a spooled event keeps its original timestamp and is chained when it is flushed.
+/// accepts them. Nothing is lost: a spooled event keeps its original timestamp and event_id and is chained when it is
+/// flushed. Files are keyed by the ledger's stable identity, so any spelling of the ledger's path receives them.
+/// Replay is idempotent by event_id and runs under the ledger's writer lock (one append of everything pending), so a
+/// crash between append and delete, or two flushers at once, record each event once. A file that cannot be read or
+/// removed is moved to <c>quarantine/</c> with a warning: it never blocks the events behind it.
 /// </summary>
 public sealed class AuditSpool
 {
+    public const string QuarantineFolder = "quarantine";
+
     // Orders events spooled by this process within one clock tick; file names sort by timestamp, then this counter.
     private static long spoolCounter;
 
@@ -17,10 +23,12 @@ public sealed class AuditSpool
 
     public string Directory { get; }
 
+    public string QuarantineDirectory => System.IO.Path.Combine(Directory, QuarantineFolder);
+
     public string Spool(ILedger ledger, AuditEvent draft)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var name = $"{KeyOf(ledger)}-{draft.Timestamp.UtcTicks:D20}-{Interlocked.Increment(ref spoolCounter):D12}-{Guid.NewGuid():N}.json";
+        var name = $"{KeyOf(ledger.Identity)}-{draft.Timestamp.UtcTicks:D20}-{Interlocked.Increment(ref spoolCounter):D12}-{Guid.NewGuid():N}.json";
         var path = System.IO.Path.Combine(Directory, name);
         var temporary = path + ".tmp";
         using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
@@ -30,42 +38,138 @@ public sealed class AuditSpool
         }
 
         File.Move(temporary, path);
+        DirectorySync.Flush(Directory);
         return path;
     }
 
+    /// <summary>Spooled entries for this ledger, oldest first (directories and other non-files included: they get quarantined).</summary>
     public IReadOnlyList<string> Pending(ILedger ledger)
-        => System.IO.Directory.Exists(Directory)
-            ? System.IO.Directory.GetFiles(Directory, KeyOf(ledger) + "-*.json").OrderBy(p => p, StringComparer.Ordinal).ToArray()
-            : Array.Empty<string>();
-
-    /// <summary>Appends every pending event for this ledger, oldest first; stops at the first failure and leaves the rest spooled.</summary>
-    public async Task<int> FlushAsync(ILedger ledger, IOperationLog log, CancellationToken cancellationToken)
     {
-        var flushed = 0;
-        foreach (var path in Pending(ledger))
+        try
         {
-            AuditEvent draft;
-            try
-            {
-                draft = AuditEventCodec.ParseLine(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false));
-            }
-            catch (Exception ex) when (ex is Newtonsoft.Json.JsonException or FormatException or InvalidCastException)
-            {
-                // Keep the unreadable file for a human; it must neither block later events nor be silently dropped.
-                File.Move(path, path + ".unreadable", overwrite: true);
-                log.Warning($"Spooled audit file '{path}' is unreadable ({ex.Message}); kept as '{path}.unreadable' for manual recovery.");
-                continue;
-            }
-
-            var stored = await ledger.AppendAsync(draft, null, cancellationToken).ConfigureAwait(false);
-            File.Delete(path);
-            flushed++;
-            log.Verbose($"Flushed spooled audit event {draft.EventType} for '{draft.FeatureFlag}' as #{stored.Sequence}.");
+            // Files spooled before ledgers had an identity are keyed by the display name; they are replayed too.
+            return System.IO.Directory.Exists(Directory)
+                ? new[] { KeyOf(ledger.Identity), KeyOf(ledger.Name) }.Distinct()
+                    .SelectMany(key => System.IO.Directory.GetFileSystemEntries(Directory, key + "-*.json"))
+                    .OrderBy(p => System.IO.Path.GetFileName(p)[17..], StringComparer.Ordinal)
+                    .ToArray()
+                : Array.Empty<string>();
         }
-
-        return flushed;
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Array.Empty<string>();
+        }
     }
 
-    private static string KeyOf(ILedger ledger)
-        => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(ledger.Name)))[..16].ToLowerInvariant();
+    /// <summary>The events spooled for this ledger, read without changing anything (unreadable entries are left out).</summary>
+    public IReadOnlyList<AuditEvent> Peek(ILedger ledger)
+        => Pending(ledger).Select(p => TryRead(p, out var draft, out _) ? draft : null).Where(d => d is not null).Select(d => d!).ToArray();
+
+    /// <summary>
+    /// Appends every pending event for this ledger in one idempotent append and removes their files. Never throws for a
+    /// spool problem; a ledger that still refuses leaves the files where they are and is reported in the result.
+    /// </summary>
+    public async Task<SpoolFlush> FlushAsync(ILedger ledger, IOperationLog log, CancellationToken cancellationToken)
+    {
+        var readable = new List<(string Path, AuditEvent Draft)>();
+        var quarantined = 0;
+        foreach (var path in Pending(ledger))
+        {
+            if (TryRead(path, out var draft, out var why))
+            {
+                readable.Add((path, draft!));
+            }
+            else
+            {
+                Quarantine(path, $"unreadable ({why})", log);
+                quarantined++;
+            }
+        }
+
+        if (readable.Count == 0)
+        {
+            return new SpoolFlush(0, quarantined, null);
+        }
+
+        IReadOnlyList<AuditEvent> stored;
+        try
+        {
+            stored = await ledger.AppendAsync(readable.Select(r => r.Draft).ToArray(), null, skipKnownEventIds: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LedgerException ex)
+        {
+            return new SpoolFlush(0, quarantined, ex);
+        }
+
+        foreach (var (path, draft) in readable)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Already in the ledger: a leftover would only be skipped by event_id, but move it out of the way.
+                Quarantine(path, $"recorded but not removable ({ex.Message})", log);
+            }
+        }
+
+        foreach (var e in stored)
+        {
+            log.Verbose($"Flushed spooled audit event {e.EventType} for '{e.FeatureFlag}' as #{e.Sequence}.");
+        }
+
+        return new SpoolFlush(readable.Count, quarantined, null);
+    }
+
+    private static bool TryRead(string path, out AuditEvent? draft, out string? why)
+    {
+        draft = null;
+        why = null;
+        try
+        {
+            // Never open anything but a regular, non-empty file: a FIFO would block the open until someone writes to it.
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Attributes.HasFlag(FileAttributes.Directory) || info.LinkTarget is not null || info.Length == 0)
+            {
+                why = "not a regular spool file";
+                return false;
+            }
+
+            draft = AuditEventCodec.ParseLine(File.ReadAllText(path));
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            why = ex.Message;
+            return false;
+        }
+    }
+
+    private void Quarantine(string path, string why, IOperationLog log)
+    {
+        var target = System.IO.Path.Combine(QuarantineDirectory, $"{System.IO.Path.GetFileName(path)}.{Guid.NewGuid():N}");
+        try
+        {
+            System.IO.Directory.CreateDirectory(QuarantineDirectory);
+            if (System.IO.Directory.Exists(path))
+            {
+                System.IO.Directory.Move(path, target);
+            }
+            else
+            {
+                File.Move(path, target);
+            }
+
+            DirectorySync.Flush(Directory);
+            log.Warning($"Spooled audit entry '{path}' is {why}; moved to '{target}' for manual recovery.");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            log.Warning($"Spooled audit entry '{path}' is {why} and could not be moved to quarantine ({ex.Message}); it is skipped.");
+        }
+    }
+
+    private static string KeyOf(string ledgerIdentity)
+        => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(ledgerIdentity)))[..16].ToLowerInvariant();
 }

@@ -5,8 +5,8 @@ namespace PMS.Flags.Engine.Ledger;
 
 /// <summary>
 /// The ledger as mutations use it: check it is writable before a change that must be audited first, and record after
-/// the change — into the ledger, or, when the ledger fails at that moment, into the spool, because the change has
-/// already happened and its record must not be lost.
+/// the change — into the ledger, or, when the ledger fails at that moment for any reason, into the spool, because the
+/// change has already happened and its record must not be lost. A spool problem never stops the new event.
 /// </summary>
 public sealed class AuditTrail
 {
@@ -23,41 +23,58 @@ public sealed class AuditTrail
 
     public IOperationLog Log { get; }
 
-    public void EnsureWritable()
+    public async Task EnsureWritableAsync(CancellationToken cancellationToken)
     {
         Log.Verbose($"Checking that the audit ledger {Ledger.Name} can be written before changing anything.");
-        Ledger.EnsureWritable();
+        await Ledger.EnsureWritableAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes spooled events to the ledger; a failure is a warning (the spool keeps them), never an exception.</summary>
+    public async Task<SpoolFlush> FlushSpoolAsync(CancellationToken cancellationToken)
+    {
+        var flush = await Spool.FlushAsync(Ledger, Log, cancellationToken).ConfigureAwait(false);
+        if (flush.LedgerFailure is { } failure)
+        {
+            Log.Warning($"Spooled audit events could not be flushed to {Ledger.Name} yet: {failure.Message}");
+        }
+
+        return flush;
     }
 
     public async Task<AuditRecord> RecordAsync(AuditEvent draft, CancellationToken cancellationToken)
+        => (await RecordAsync(new[] { draft }, cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>Records events that belong together as one append (all or none), spooling them all if the ledger fails.</summary>
+    public async Task<IReadOnlyList<AuditRecord>> RecordAsync(IReadOnlyList<AuditEvent> drafts, CancellationToken cancellationToken)
     {
         try
         {
-            await Spool.FlushAsync(Ledger, Log, cancellationToken).ConfigureAwait(false);
-            var stored = await Ledger.AppendAsync(draft, null, cancellationToken).ConfigureAwait(false);
-            Log.Verbose($"Recorded {stored.EventType} as #{stored.Sequence} in {Ledger.Name}.");
-            return new AuditRecord(stored, false, null);
+            await FlushSpoolAsync(cancellationToken).ConfigureAwait(false);
+            var stored = await Ledger.AppendAsync(drafts, null, false, cancellationToken).ConfigureAwait(false);
+            foreach (var e in stored)
+            {
+                Log.Verbose($"Recorded {e.EventType} as #{e.Sequence} in {Ledger.Name}.");
+            }
+
+            return stored.Select(e => new AuditRecord(e, false, null)).ToArray();
         }
-        catch (FlagsException ex) when (ex.ErrorId is "LedgerUnwritable" or "LockTimeout" or "LedgerTornTail" or "LedgerMalformed" or "LedgerUnavailable")
+        catch (Exception ex)
         {
-            return SpoolAfterFailure(draft, ex);
-        }
-        catch (OperationCanceledException)
-        {
-            // The change has happened; a cancelled session must still leave its record behind.
-            return SpoolAfterFailure(draft, null);
+            // The change has happened: whatever failed (the ledger, its driver, a cancelled session), the record is kept.
+            return drafts.Select(d => SpoolAfterFailure(d, ex)).ToArray();
         }
     }
 
-    private AuditRecord SpoolAfterFailure(AuditEvent draft, FlagsException? cause)
+    private AuditRecord SpoolAfterFailure(AuditEvent draft, Exception cause)
     {
+        var why = cause is OperationCanceledException ? "cancelled" : cause.Message;
         try
         {
             var path = Spool.Spool(Ledger, draft);
-            Log.Warning($"The change was made, but the ledger could not record it now ({cause?.Message ?? "cancelled"}). The audit event was spooled to '{path}' and will be written on the next successful append.");
+            Log.Warning($"The change was made, but the ledger could not record it now ({why}). The audit event was spooled to '{path}' and will be written on the next successful append.");
             return new AuditRecord(draft, true, path);
         }
-        catch (Exception spoolFailure) when (spoolFailure is IOException or UnauthorizedAccessException)
+        catch (Exception spoolFailure) when (spoolFailure is IOException or UnauthorizedAccessException or NotSupportedException)
         {
             var json = AuditEventCodec.ToJObject(draft, includeHash: false).ToString(Formatting.None);
             throw new FlagsException(
@@ -65,7 +82,7 @@ public sealed class AuditTrail
                 FlagsErrorKind.WriteError,
                 $"The change WAS made, but neither the ledger nor the spool '{Spool.Directory}' could record it ({spoolFailure.Message}). Record this event by hand: {json}",
                 draft.FeatureFlag,
-                cause ?? spoolFailure)
+                cause is OperationCanceledException ? spoolFailure : cause)
             { ChangeWasMade = true };
         }
     }

@@ -2,28 +2,35 @@ namespace PMS.Flags.Engine.Ledger;
 
 /// <summary>
 /// The append-only, hash-chained audit trail: the single source of truth for what happened.
-/// Implementations: JsonlLedger (a local file) and, later, PostgresLedger.
+/// Implementations: JsonlLedger (a local file) and, later, PostgresLedger. Every failure is a
+/// <see cref="LedgerException"/> whose <see cref="LedgerFailure"/> tells the caller what to do.
 /// </summary>
-public interface ILedger
+public interface ILedger : IAsyncDisposable
 {
     /// <summary>A display name (path or host/database), never a secret.</summary>
     string Name { get; }
 
     /// <summary>
-    /// Fails when an append could not succeed now -- LedgerUnwritable, or LedgerTornTail / LedgerMalformed for a ledger whose
-    /// last line cannot be chained to; used before a change that must be audited first.
+    /// The same for every spelling of the same ledger (a canonical path, a database identity), never a secret: spooled
+    /// events are keyed by it, so they reach the ledger whichever path or alias the next session uses.
     /// </summary>
-    void EnsureWritable();
+    string Identity { get; }
+
+    /// <summary>Fails (Unavailable or Refused) when an append could not succeed now; used before a change that must be audited first.</summary>
+    Task EnsureWritableAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Appends one event, assigning sequence and hash chain, and returns it once it is durable.
-    /// With <paramref name="expectedHeadSequence"/>, fails with LedgerHeadMoved if another writer appended first.
+    /// Appends the drafts as one unit -- all of them, consecutively, or none -- assigning sequences and the hash chain,
+    /// and returns them once they are durable. With <paramref name="expectation"/>, fails with a Conflict if an event
+    /// of that stream was appended after <see cref="LedgerExpectation.ReadAt"/>. With <paramref name="skipKnownEventIds"/>,
+    /// drafts whose event_id is already in the ledger are not appended again (replaying a spool); the stored event is
+    /// returned in their place.
     /// </summary>
-    Task<AuditEvent> AppendAsync(AuditEvent draft, long? expectedHeadSequence, CancellationToken cancellationToken);
+    Task<IReadOnlyList<AuditEvent>> AppendAsync(IReadOnlyList<AuditEvent> drafts, LedgerExpectation? expectation, bool skipKnownEventIds, CancellationToken cancellationToken);
 
     Task<long> GetHeadSequenceAsync(CancellationToken cancellationToken);
 
-    IEnumerable<AuditEvent> Read(AuditQuery query, CancellationToken cancellationToken);
+    IAsyncEnumerable<AuditEvent> ReadAsync(AuditQuery query, CancellationToken cancellationToken);
 
-    ChainVerification Verify(CancellationToken cancellationToken);
+    Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken);
 }

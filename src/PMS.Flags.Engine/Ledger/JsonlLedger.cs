@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using PMS.Flags.Engine.Common;
 
@@ -5,129 +6,145 @@ namespace PMS.Flags.Engine.Ledger;
 
 /// <summary>
 /// A JSON-lines ledger: one canonical event a line. Appends take a cross-process lock, read the head from the file's
-/// tail, write one whole line and fsync before returning, so concurrent writers interleave whole events and every
-/// reported success is on disk.
+/// tail, write their whole lines in one write and fsync before returning, so concurrent writers interleave whole
+/// appends and every reported success is on disk. A write that fails part-way (a full disk) is cut back to the last
+/// complete line, so the module never leaves a torn tail of its own.
 /// </summary>
 public sealed class JsonlLedger : ILedger
 {
+    private const string EventIdMarker = "\"event_id\":\"";
     private static readonly UTF8Encoding Utf8NoBom = new(false);
     private readonly TimeSpan lockTimeout;
+    private readonly Lazy<string> identity;
 
     public JsonlLedger(string path, TimeSpan? lockTimeout = null)
     {
         Path = System.IO.Path.GetFullPath(path);
         this.lockTimeout = lockTimeout ?? TimeSpan.FromSeconds(30);
+        identity = new Lazy<string>(() => "jsonl:" + CanonicalPath.Of(Path));
     }
 
     public string Path { get; }
 
     public string Name => $"Jsonl:{Path}";
 
+    public string Identity => identity.Value;
+
     private string LockPath => Path + ".lock";
 
-    public void EnsureWritable()
+    public Task EnsureWritableAsync(CancellationToken cancellationToken)
     {
         // Take the writers' lock instead of merely opening the lock file: on Unix a shared open of a file that another
         // writer holds exclusively fails with EWOULDBLOCK (FileShare maps to flock), so a probe would report the ledger
         // unwritable whenever someone else happened to be appending.
-        ExclusiveFileLock fileLock;
+        using var fileLock = AcquireLock(cancellationToken);
         try
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            fileLock = ExclusiveFileLock.Acquire(LockPath, lockTimeout, CancellationToken.None);
+            // An append needs a readable head too: a torn or foreign last line (LedgerTornTail, LedgerMalformed)
+            // would only fail the append after the change had been made.
+            using var stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+            ReadHead(stream);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
         {
             throw Unwritable(ex);
         }
 
-        using (fileLock)
-        {
-            try
-            {
-                // An append needs a readable head too: a torn or foreign last line (LedgerTornTail, LedgerMalformed)
-                // would only fail the append after the change had been made.
-                using var stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-                ReadHead(stream);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
-            {
-                throw Unwritable(ex);
-            }
-        }
+        return Task.CompletedTask;
     }
 
-    public Task<AuditEvent> AppendAsync(AuditEvent draft, long? expectedHeadSequence, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<AuditEvent>> AppendAsync(IReadOnlyList<AuditEvent> drafts, LedgerExpectation? expectation, bool skipKnownEventIds, CancellationToken cancellationToken)
     {
-        ExclusiveFileLock fileLock;
+        using var fileLock = AcquireLock(cancellationToken);
+        FileStream stream;
         try
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            fileLock = ExclusiveFileLock.Acquire(LockPath, lockTimeout, cancellationToken);
+            stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw Unwritable(ex);
         }
 
-        using (fileLock)
+        using (stream)
         {
+            (long Sequence, string? Hash) head;
+            Dictionary<string, AuditEvent> known;
             try
             {
-                using var stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-                var head = ReadHead(stream);
-                if (expectedHeadSequence is { } expected && expected != head.Sequence)
+                head = ReadHead(stream);
+                if (expectation is not null && StreamMovedSince(stream, expectation, head.Sequence))
                 {
-                    throw new FlagsException("LedgerHeadMoved", FlagsErrorKind.InvalidOperation, $"Another writer appended to the ledger (head is #{head.Sequence}, expected #{expected}); re-read and decide again.", Name);
+                    throw new LedgerException(LedgerFailure.Conflict, "LedgerHeadMoved", FlagsErrorKind.InvalidOperation, $"Another writer appended to {expectation.Stream} after #{expectation.ReadAt}; re-read and decide again.", Name);
                 }
 
-                var chained = draft.WithChain(head.Sequence + 1, head.Hash, "");
-                var line = AuditEventCodec.ToLine(chained, out var hash);
-                stream.Seek(0, SeekOrigin.End);
-                stream.Write(Utf8NoBom.GetBytes(line + "\n"));
-                stream.Flush(flushToDisk: true);
-                return Task.FromResult(chained.WithChain(chained.Sequence, head.Hash, hash));
+                known = skipKnownEventIds ? FindEvents(drafts.Select(d => d.EventId).ToHashSet(StringComparer.Ordinal)) : new Dictionary<string, AuditEvent>();
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 throw Unwritable(ex);
             }
+
+            var results = new List<AuditEvent>(drafts.Count);
+            var text = new StringBuilder();
+            var (sequence, previousHash) = head;
+            foreach (var draft in drafts)
+            {
+                if (known.TryGetValue(draft.EventId, out var stored))
+                {
+                    results.Add(stored);
+                    continue;
+                }
+
+                var chained = draft.WithChain(++sequence, previousHash, "");
+                text.Append(AuditEventCodec.ToLine(chained, out var hash)).Append('\n');
+                results.Add(chained.WithChain(sequence, previousHash, hash));
+                previousHash = hash;
+            }
+
+            if (text.Length > 0)
+            {
+                WriteWhole(stream, Utf8NoBom.GetBytes(text.ToString()));
+            }
+
+            return Task.FromResult<IReadOnlyList<AuditEvent>>(results);
         }
     }
 
     public Task<long> GetHeadSequenceAsync(CancellationToken cancellationToken)
     {
-        if (!File.Exists(Path))
+        try
         {
-            return Task.FromResult(0L);
-        }
+            if (!File.Exists(Path) && !Directory.Exists(Path))
+            {
+                return Task.FromResult(0L);
+            }
 
-        using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        return Task.FromResult(ReadHead(stream).Sequence);
+            using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return Task.FromResult(ReadHead(stream).Sequence);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unreadable(ex);
+        }
     }
 
-    public IEnumerable<AuditEvent> Read(AuditQuery query, CancellationToken cancellationToken)
+    public async IAsyncEnumerable<AuditEvent> ReadAsync(AuditQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        await Task.CompletedTask.ConfigureAwait(false);
         var returned = 0;
         var prefilter = LinePrefilter.For(query);
-        foreach (var line in ReadLines(skipUnterminatedTail: true))
+        using var lines = ReadLines(skipUnterminatedTail: true).GetEnumerator();
+        while (NextLine(lines))
         {
+            var line = lines.Current;
             cancellationToken.ThrowIfCancellationRequested();
             if (prefilter is not null && prefilter.CannotMatch(line))
             {
                 continue;
             }
 
-            AuditEvent auditEvent;
-            try
-            {
-                auditEvent = AuditEventCodec.ParseLine(line);
-            }
-            catch (Exception ex) when (ex is Newtonsoft.Json.JsonException or FormatException or InvalidCastException)
-            {
-                throw new FlagsException("LedgerMalformed", FlagsErrorKind.InvalidData, $"The ledger '{Path}' has a line that is not an audit event ({ex.Message}); run Test-FlagAuditChain.", Path, ex);
-            }
-
+            var auditEvent = Parse(line);
             if (!query.Matches(auditEvent))
             {
                 continue;
@@ -141,9 +158,148 @@ public sealed class JsonlLedger : ILedger
         }
     }
 
-    public ChainVerification Verify(CancellationToken cancellationToken) => ChainVerifier.Verify(Name, ReadLines(), cancellationToken);
+    public Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Task.FromResult(ChainVerifier.Verify(Name, ReadLines(), cancellationToken));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unreadable(ex);
+        }
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     public override string ToString() => Name;
+
+    private ExclusiveFileLock AcquireLock(CancellationToken cancellationToken)
+    {
+        try
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            return ExclusiveFileLock.Acquire(LockPath, lockTimeout, cancellationToken);
+        }
+        catch (FlagsException ex) when (ex is not LedgerException)
+        {
+            throw new LedgerException(LedgerFailure.Unavailable, ex.ErrorId, ex.Kind, ex.Message, Path, ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw Unwritable(ex);
+        }
+    }
+
+    /// <summary>All or nothing: a write that fails part-way is cut back to where the file ended, so no torn line is left.</summary>
+    private void WriteWhole(FileStream stream, byte[] bytes)
+    {
+        var originalLength = stream.Length;
+        try
+        {
+            stream.Seek(0, SeekOrigin.End);
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            try
+            {
+                stream.SetLength(originalLength);
+                stream.Flush(flushToDisk: true);
+            }
+            catch (Exception truncateFailure) when (truncateFailure is IOException or UnauthorizedAccessException)
+            {
+                throw Unwritable(new IOException($"{ex.Message}; cutting the partial write back also failed ({truncateFailure.Message}), run Test-FlagAuditChain", ex));
+            }
+
+            throw Unwritable(ex);
+        }
+    }
+
+    private bool NextLine(IEnumerator<string> lines)
+    {
+        try
+        {
+            return lines.MoveNext();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unreadable(ex);
+        }
+    }
+
+    private AuditEvent Parse(string line)
+    {
+        try
+        {
+            return AuditEventCodec.ParseLine(line);
+        }
+        catch (Exception ex) when (ex is Newtonsoft.Json.JsonException or FormatException or InvalidCastException or ArgumentException or OverflowException)
+        {
+            throw new LedgerException(LedgerFailure.Refused, "LedgerMalformed", FlagsErrorKind.InvalidData, $"The ledger '{Path}' has a line that is not an audit event ({ex.Message}); run Test-FlagAuditChain.", Path, ex);
+        }
+    }
+
+    /// <summary>
+    /// True when an event of the expected stream lies after its ReadAt. Only the events appended since are read, from
+    /// the tail backwards, so unrelated writers on a long ledger cost as much as what they appended.
+    /// </summary>
+    private bool StreamMovedSince(FileStream stream, LedgerExpectation expectation, long headSequence)
+    {
+        if (headSequence == expectation.ReadAt)
+        {
+            return false;
+        }
+
+        if (headSequence < expectation.ReadAt)
+        {
+            // The ledger is shorter than when it was read: something is badly wrong; let the caller re-read.
+            return true;
+        }
+
+        var length = stream.Length;
+        var window = Math.Min(length, 1L << 16);
+        while (true)
+        {
+            var buffer = new byte[window];
+            stream.Seek(length - window, SeekOrigin.Begin);
+            stream.ReadExactly(buffer);
+            var lines = Utf8NoBom.GetString(buffer).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var complete = window == length ? lines : lines.Skip(1).ToArray();
+            var firstSequence = complete.Length == 0 ? long.MaxValue : ChainVerifier.ReadLink(complete[0], 0).Sequence ?? long.MaxValue;
+            if (window == length || firstSequence <= expectation.ReadAt)
+            {
+                return complete
+                    .Where(l => (ChainVerifier.ReadLink(l, 0).Sequence ?? long.MaxValue) > expectation.ReadAt)
+                    .Any(l => expectation.Stream.Contains(Parse(l)));
+            }
+
+            window = Math.Min(length, window * 4);
+        }
+    }
+
+    private Dictionary<string, AuditEvent> FindEvents(HashSet<string> eventIds)
+    {
+        var found = new Dictionary<string, AuditEvent>(StringComparer.Ordinal);
+        foreach (var line in ReadLines())
+        {
+            var at = line.IndexOf(EventIdMarker, StringComparison.Ordinal);
+            if (at < 0)
+            {
+                continue;
+            }
+
+            var start = at + EventIdMarker.Length;
+            var end = line.IndexOf('"', start);
+            if (end > start && eventIds.Contains(line[start..end]))
+            {
+                found[line[start..end]] = Parse(line);
+            }
+        }
+
+        return found;
+    }
 
     /// <param name="skipUnterminatedTail">
     /// Readers pass true: a last line without its newline is an append still being copied into the file (a reader can
@@ -154,6 +310,12 @@ public sealed class JsonlLedger : ILedger
     {
         if (!File.Exists(Path))
         {
+            // Nothing written yet reads as empty; something else in the ledger's place is a failure, not an empty trail.
+            if (Directory.Exists(Path))
+            {
+                throw new IOException($"'{Path}' is a directory");
+            }
+
             yield break;
         }
 
@@ -203,7 +365,7 @@ public sealed class JsonlLedger : ILedger
             stream.ReadExactly(buffer);
             if (buffer[^1] != (byte)'\n')
             {
-                throw new FlagsException("LedgerTornTail", FlagsErrorKind.InvalidData, $"The ledger '{Path}' ends in an incomplete line (an interrupted write); run Test-FlagAuditChain and repair it before appending.", Path);
+                throw new LedgerException(LedgerFailure.Refused, "LedgerTornTail", FlagsErrorKind.InvalidData, $"The ledger '{Path}' ends in an incomplete line (an interrupted write); run Test-FlagAuditChain and repair it before appending.", Path);
             }
 
             // Blank lines are skipped, as ReadLines (and so Verify) skips them: the head is the last non-empty line.
@@ -225,7 +387,7 @@ public sealed class JsonlLedger : ILedger
                 var link = ChainVerifier.ReadLink(lineText, 0);
                 if (link.Sequence is not { } sequence || link.Hash is null)
                 {
-                    throw new FlagsException("LedgerMalformed", FlagsErrorKind.InvalidData, $"The last line of the ledger '{Path}' is not an audit event; run Test-FlagAuditChain.", Path);
+                    throw new LedgerException(LedgerFailure.Refused, "LedgerMalformed", FlagsErrorKind.InvalidData, $"The last line of the ledger '{Path}' is not an audit event; run Test-FlagAuditChain.", Path);
                 }
 
                 return (sequence, link.Hash.Value.ToString());
@@ -235,6 +397,9 @@ public sealed class JsonlLedger : ILedger
         }
     }
 
-    private FlagsException Unwritable(Exception inner)
-        => new("LedgerUnwritable", FlagsErrorKind.WriteError, $"The audit ledger '{Path}' cannot be written ({inner.Message}).", Path, inner);
+    private LedgerException Unwritable(Exception inner)
+        => new(LedgerFailure.Unavailable, "LedgerUnwritable", FlagsErrorKind.WriteError, $"The audit ledger '{Path}' cannot be written ({inner.Message}).", Path, inner);
+
+    private LedgerException Unreadable(Exception inner)
+        => new(LedgerFailure.Unavailable, "LedgerUnreadable", FlagsErrorKind.ResourceUnavailable, $"The audit ledger '{Path}' cannot be read ({inner.Message}).", Path, inner);
 }

@@ -49,9 +49,17 @@ public sealed class EmergencyRollback
 
         audit.Log.Verbose($"Emergency rollback: switching '{mutation.Flag}' off in '{mutation.Environment}' through {store.Name} before anything else.");
         FlagChangeResult off;
+        FlagsException? uncertain = null;
         try
         {
             off = await store.ApplyAsync(mutation.ToChange(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (FlagsException ex) when (ex.ChangeWasMade || ex.ChangeMayHaveBeenMade)
+        {
+            // The store says the flag-off was (or may have been) made although the call failed: record that first, then
+            // let the read-back below say whether the flag is off. Never report "failed" for a flag that is off.
+            uncertain = ex;
+            off = new FlagChangeResult(null, new FlagState(mutation.Flag, mutation.Environment, false, 0m, store.Name), true);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -61,11 +69,31 @@ public sealed class EmergencyRollback
         }
 
         var flagOffAt = DateTimeOffset.UtcNow;
-        steps.Add(new RollbackStep("FlagOff", "Succeeded", startedAt, flagOffAt - startedAt, off.Changed ? "switched off" : "was already off"));
+        steps.Add(new RollbackStep("FlagOff", uncertain is null ? "Succeeded" : "Unconfirmed", startedAt, flagOffAt - startedAt, uncertain is null ? (off.Changed ? "switched off" : "was already off") : $"the store failed but says the change {(uncertain.ChangeWasMade ? "was" : "may have been")} made: {uncertain.Message}"));
 
+        // From here the flag is (or is being verified) off: nothing below may throw, or a caller would report "not off".
         var auditStart = DateTimeOffset.UtcNow;
-        var toggled = await audit.RecordAsync(operations.ToggledEvent(mutation, off, new JObject { ["procedure"] = EventType }), CancellationToken.None).ConfigureAwait(false);
-        steps.Add(new RollbackStep("Audit", toggled.Spooled ? "Spooled" : "Succeeded", auditStart, DateTimeOffset.UtcNow - auditStart, toggled.Spooled ? $"spooled to {toggled.SpoolPath}" : $"ledger #{toggled.Sequence}"));
+        AuditRecord? toggled = null;
+        var recorded = true;
+        try
+        {
+            if (uncertain is not null)
+            {
+                var reported = await operations.RecordUncertainAsync(mutation, uncertain, new JObject { ["procedure"] = EventType }).ConfigureAwait(false);
+                steps.Add(new RollbackStep("Audit", "Succeeded", auditStart, DateTimeOffset.UtcNow - auditStart, reported.Message));
+            }
+            else
+            {
+                toggled = await audit.RecordAsync(operations.ToggledEvent(mutation, off, new JObject { ["procedure"] = EventType }), CancellationToken.None).ConfigureAwait(false);
+                steps.Add(new RollbackStep("Audit", toggled.Spooled ? "Spooled" : "Succeeded", auditStart, DateTimeOffset.UtcNow - auditStart, toggled.Spooled ? $"spooled to {toggled.SpoolPath}" : $"ledger #{toggled.Sequence}"));
+            }
+        }
+        catch (Exception ex)
+        {
+            recorded = false;
+            steps.Add(new RollbackStep("Audit", "Failed", auditStart, DateTimeOffset.UtcNow - auditStart, ex.Message));
+            audit.Log.Warning($"The flag is off, but its audit record failed: {ex.Message}");
+        }
 
         var verifyStart = DateTimeOffset.UtcNow;
         var verified = false;
@@ -75,9 +103,16 @@ public sealed class EmergencyRollback
             verified = !now.On;
             steps.Add(new RollbackStep("Verify", verified ? "Succeeded" : "Failed", verifyStart, DateTimeOffset.UtcNow - verifyStart, verified ? "store reports the flag off" : $"store reports the flag ON at {now.Percentage}%"));
         }
-        catch (Exception ex) when (ex is FlagsException or IOException or HttpRequestException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             steps.Add(new RollbackStep("Verify", "Failed", verifyStart, DateTimeOffset.UtcNow - verifyStart, ex.Message));
+        }
+
+        if (uncertain is not null && !uncertain.ChangeWasMade && !verified)
+        {
+            // It may have been made, and the read-back does not show it off: as far as anyone can tell, it is not off.
+            await RecordFailureAsync(mutation, steps, uncertain).ConfigureAwait(false);
+            throw uncertain;
         }
 
         var completedAt = DateTimeOffset.UtcNow;
@@ -93,12 +128,21 @@ public sealed class EmergencyRollback
             RolloutPercentage = off.Current.EffectivePercentage,
             ApprovalTicket = mutation.ApprovalTicket,
             RolloutId = mutation.RolloutId,
-            Store = store.Name,
+            Store = store.Identity,
             PreviousPercentage = off.Previous?.EffectivePercentage,
             Outcome = verified ? "succeeded" : "unverified",
             Details = StepsJson(steps, startedAt, flagOffAt, completedAt).ToString(Newtonsoft.Json.Formatting.None),
         };
-        var summaryRecord = await audit.RecordAsync(summary, CancellationToken.None).ConfigureAwait(false);
+        AuditRecord? summaryRecord = null;
+        try
+        {
+            summaryRecord = await audit.RecordAsync(summary, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            recorded = false;
+            audit.Log.Warning($"The flag is off, but the rollback's summary could not be recorded: {ex.Message}");
+        }
 
         RollbackResult Build(IReadOnlyList<string> endedRollouts) => new()
         {
@@ -111,8 +155,10 @@ public sealed class EmergencyRollback
             Verified = verified,
             PreviousOn = off.Previous?.On,
             PreviousPercentage = off.Previous?.Percentage,
-            AuditSequence = summaryRecord.Sequence,
-            AuditSpooled = toggled.Spooled || summaryRecord.Spooled,
+            AuditSequence = summaryRecord?.Sequence,
+            AuditSpooled = (toggled?.Spooled ?? false) || (summaryRecord?.Spooled ?? false),
+            FlagOff = true,
+            Recorded = recorded,
             Steps = steps,
             EndedRollouts = endedRollouts,
         };
@@ -129,7 +175,7 @@ public sealed class EmergencyRollback
         {
             return Build(await listener.FlagSwitchedOffAsync(mutation, result, CancellationToken.None).ConfigureAwait(false));
         }
-        catch (Exception ex) when (ex is FlagsException or IOException or UnauthorizedAccessException)
+        catch (Exception ex)
         {
             audit.Log.Warning($"The flag is off, but ending the rollouts that depended on it failed: {ex.Message}");
             return result;
@@ -153,13 +199,13 @@ public sealed class EmergencyRollback
                     Reason = mutation.Reason,
                     ApprovalTicket = mutation.ApprovalTicket,
                     RolloutId = mutation.RolloutId,
-                    Store = store.Name,
+                    Store = store.Identity,
                     Outcome = "failed",
                     Details = details.ToString(Newtonsoft.Json.Formatting.None),
                 },
                 CancellationToken.None).ConfigureAwait(false);
         }
-        catch (FlagsException recordFailure)
+        catch (Exception recordFailure)
         {
             audit.Log.Warning($"The failed rollback could not be recorded either: {recordFailure.Message}");
         }

@@ -24,6 +24,12 @@ public sealed class RollbackResult
 
     public bool Verified { get; init; }
 
+    /// <summary>The flag-off was made (a result exists only then; a rollback that could not switch it off throws).</summary>
+    public bool FlagOff { get; init; }
+
+    /// <summary>False when the flag is off but its audit events could be neither written nor spooled.</summary>
+    public bool Recorded { get; init; } = true;
+
     public bool WithinSla => FlagOffAt is not null && Verified && Duration <= Sla;
 
     public bool? PreviousOn { get; init; }

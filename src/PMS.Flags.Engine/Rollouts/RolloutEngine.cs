@@ -27,7 +27,6 @@ namespace PMS.Flags.Engine.Rollouts;
 /// </summary>
 public sealed class RolloutEngine
 {
-    private const string HeadMovedErrorId = "LedgerHeadMoved";
     private readonly IFlagStore store;
     private readonly AuditTrail audit;
     private readonly GuardrailFactory guardrailFactory;
@@ -81,13 +80,14 @@ public sealed class RolloutEngine
             Log.Warning($"Before the rollout starts, {unhealthy.Evidence}");
         }
 
-        audit.EnsureWritable();
+        await audit.EnsureWritableAsync(cancellationToken).ConfigureAwait(false);
         await FlushSpoolAsync(cancellationToken).ConfigureAwait(false);
         var started = false;
         for (var attempt = 0; attempt < options.MaxDecisionAttempts && !started; attempt++)
         {
             var head = await Ledger.GetHeadSequenceAsync(cancellationToken).ConfigureAwait(false);
             await EnsureStartableAsync(plan, cancellationToken).ConfigureAwait(false);
+            var flagStream = new LedgerExpectation(LedgerStream.FlagIn(plan.Flag, plan.Environment), head);
             var details = new JObject
             {
                 ["plan"] = plan.ToJson(),
@@ -98,10 +98,10 @@ public sealed class RolloutEngine
             var draft = Event(plan, RolloutEventTypes.Started, plan.User, plan.Reason, plan.ApprovalTicket, null, current.EffectivePercentage, "started", details);
             try
             {
-                await Ledger.AppendAsync(draft, head, cancellationToken).ConfigureAwait(false);
+                await Ledger.AppendAsync(new[] { draft }, flagStream, false, cancellationToken).ConfigureAwait(false);
                 started = true;
             }
-            catch (FlagsException ex) when (ex.ErrorId == HeadMovedErrorId)
+            catch (LedgerException ex) when (ex.Failure == LedgerFailure.Conflict)
             {
                 Log.Verbose("Another writer appended while the rollout was being started; checking again.");
             }
@@ -188,17 +188,10 @@ public sealed class RolloutEngine
                 .ToArray();
             try
             {
-                var expected = state.HeadSequence;
-                foreach (var (draft, guardrail) in drafts)
-                {
-                    expected = (await Ledger.AppendAsync(draft, expected, cancellationToken).ConfigureAwait(false)).Sequence;
-                    if (guardrail is not null)
-                    {
-                        recorded.Add(guardrail);
-                    }
-                }
+                await Ledger.AppendAsync(drafts.Select(d => d.Draft).ToArray(), Expectation(state), false, cancellationToken).ConfigureAwait(false);
+                recorded.UnionWith(drafts.Where(d => d.Guardrail is not null).Select(d => d.Guardrail!));
             }
-            catch (FlagsException ex) when (ex.ErrorId == HeadMovedErrorId)
+            catch (LedgerException ex) when (ex.Failure == LedgerFailure.Conflict)
             {
                 var fresh = await LoadAsync(rolloutId, cancellationToken).ConfigureAwait(false);
                 if (fresh.Status != state.Status || fresh.StageIndex != state.StageIndex || fresh.StageApplied != state.StageApplied)
@@ -278,10 +271,10 @@ public sealed class RolloutEngine
             var draft = buildEvent(state, time.GetUtcNow());
             try
             {
-                await Ledger.AppendAsync(draft, state.HeadSequence, cancellationToken).ConfigureAwait(false);
+                await Ledger.AppendAsync(new[] { draft }, Expectation(state), false, cancellationToken).ConfigureAwait(false);
                 return await LoadAsync(rolloutId, cancellationToken).ConfigureAwait(false);
             }
-            catch (FlagsException ex) when (ex.ErrorId == HeadMovedErrorId)
+            catch (LedgerException ex) when (ex.Failure == LedgerFailure.Conflict)
             {
             }
         }
@@ -329,7 +322,7 @@ public sealed class RolloutEngine
     public async Task<IReadOnlyList<RolloutState>> ListAsync(string? flag, string? environment, bool activeOnly, CancellationToken cancellationToken)
     {
         var head = await Ledger.GetHeadSequenceAsync(cancellationToken).ConfigureAwait(false);
-        var byRollout = Ledger.Read(new AuditQuery { Flag = flag, Environment = environment }, cancellationToken)
+        var byRollout = (await Ledger.ReadListAsync(new AuditQuery { Flag = flag, Environment = environment }, cancellationToken).ConfigureAwait(false))
             .Where(e => e.RolloutId is not null)
             .GroupBy(e => e.RolloutId!, StringComparer.OrdinalIgnoreCase)
             .Where(g => g.Any(e => e.EventType == RolloutEventTypes.Started))
@@ -346,9 +339,9 @@ public sealed class RolloutEngine
         var ended = new List<string>();
         foreach (var state in await ActiveRolloutsAsync(request.Flag, request.Environment, cancellationToken).ConfigureAwait(false))
         {
-            if (!string.Equals(state.Store, store.Name, StringComparison.Ordinal))
+            if (!IsThisStore(state))
             {
-                Log.Verbose($"Rollout {state.RolloutId} runs on {state.Store}, not {store.Name}; the emergency rollback did not touch it.");
+                Log.Verbose($"Rollout {state.RolloutId} runs on {state.Store}, not {store.Identity}; the emergency rollback did not touch it.");
                 continue;
             }
 
@@ -376,7 +369,7 @@ public sealed class RolloutEngine
         // The head is read BEFORE the events: a decision appended with it fails if anything at all was appended since,
         // including events this read might have missed.
         var head = await Ledger.GetHeadSequenceAsync(cancellationToken).ConfigureAwait(false);
-        var events = Ledger.Read(new AuditQuery { RolloutId = rolloutId }, cancellationToken).ToList();
+        var events = await Ledger.ReadListAsync(new AuditQuery { RolloutId = rolloutId }, cancellationToken).ConfigureAwait(false);
         if (!events.Any(e => e.EventType == RolloutEventTypes.Started))
         {
             throw new FlagsException("RolloutNotFound", FlagsErrorKind.ObjectNotFound, $"There is no rollout '{rolloutId}' in {Ledger.Name}.", rolloutId);
@@ -388,7 +381,7 @@ public sealed class RolloutEngine
     private async Task<IReadOnlyList<RolloutState>> ActiveRolloutsAsync(string flag, string environment, CancellationToken cancellationToken)
     {
         // Only the lifecycle events are read to find candidates; just those are folded in full.
-        var candidates = Ledger.Read(new AuditQuery { Flag = flag, Environment = environment, EventTypes = RolloutEventTypes.Lifecycle }, cancellationToken)
+        var candidates = (await Ledger.ReadListAsync(new AuditQuery { Flag = flag, Environment = environment, EventTypes = RolloutEventTypes.Lifecycle }, cancellationToken).ConfigureAwait(false))
             .Where(e => e.RolloutId is not null)
             .GroupBy(e => e.RolloutId!, StringComparer.OrdinalIgnoreCase)
             .Where(g => g.Any(e => e.EventType == RolloutEventTypes.Started) && !g.Any(e => e.EventType is RolloutEventTypes.Completed or RolloutEventTypes.RolledBack))
@@ -443,7 +436,7 @@ public sealed class RolloutEngine
                 active[0].RolloutId);
         }
 
-        if (Ledger.Read(new AuditQuery { RolloutId = plan.RolloutId, First = 1 }, cancellationToken).Any())
+        if ((await Ledger.ReadListAsync(new AuditQuery { RolloutId = plan.RolloutId, First = 1 }, cancellationToken).ConfigureAwait(false)).Count > 0)
         {
             throw new FlagsException("RolloutIdInUse", FlagsErrorKind.InvalidArgument, $"The ledger already has events for rollout id '{plan.RolloutId}'; choose another id.", plan.RolloutId);
         }
@@ -525,9 +518,9 @@ public sealed class RolloutEngine
             var draft = StageAdvancedEvent(state, 0, user, $"Rollout {state.RolloutId} enters stage 1/{state.StageCount} ({FlagPercentage.Format(state.Stages[0])}%).", Array.Empty<GuardrailResult>(), trigger, time.GetUtcNow());
             try
             {
-                await Ledger.AppendAsync(draft, state.HeadSequence, cancellationToken).ConfigureAwait(false);
+                await Ledger.AppendAsync(new[] { draft }, Expectation(state), false, cancellationToken).ConfigureAwait(false);
             }
-            catch (FlagsException ex) when (ex.ErrorId == HeadMovedErrorId)
+            catch (LedgerException ex) when (ex.Failure == LedgerFailure.Conflict)
             {
                 state = await LoadAsync(state.RolloutId, cancellationToken).ConfigureAwait(false);
                 continue;
@@ -775,7 +768,7 @@ public sealed class RolloutEngine
         RolloutPercentage = percentage,
         ApprovalTicket = ticket,
         RolloutId = plan.RolloutId,
-        Store = store.Name,
+        Store = store.Identity,
         PreviousPercentage = previousPercentage,
         Outcome = outcome,
         Details = details.ToString(Formatting.None),
@@ -809,27 +802,26 @@ public sealed class RolloutEngine
     {
         // Spooled events (a rollback recorded while the ledger was down) must be in the ledger before a fold, or the
         // fold would miss them; if the ledger still refuses, the next append says so.
-        try
-        {
-            await audit.Spool.FlushAsync(Ledger, Log, cancellationToken).ConfigureAwait(false);
-        }
-        catch (FlagsException ex)
-        {
-            Log.Warning($"Spooled audit events could not be flushed to {Ledger.Name} yet: {ex.Message}");
-        }
+        await audit.FlushSpoolAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    private static LedgerExpectation Expectation(RolloutState state) => new(LedgerStream.Rollout(state.RolloutId), state.HeadSequence);
 
     private void EnsureSameStore(RolloutState state)
     {
-        if (!string.Equals(state.Store, store.Name, StringComparison.Ordinal))
+        if (!IsThisStore(state))
         {
             throw new FlagsException(
                 "RolloutStoreMismatch",
                 FlagsErrorKind.InvalidOperation,
-                $"Rollout {state.RolloutId} runs on {state.Store}; this session's store is {store.Name}. Connect to the rollout's store to act on it.",
+                $"Rollout {state.RolloutId} runs on {state.Store}; this session's store is {store.Identity}. Connect to the rollout's store to act on it.",
                 state.RolloutId);
         }
     }
+
+    // Rollouts started before stores had an identity recorded the display name; they still match their own store.
+    private bool IsThisStore(RolloutState state)
+        => string.Equals(state.Store, store.Identity, StringComparison.Ordinal) || string.Equals(state.Store, store.Name, StringComparison.Ordinal);
 
     private static void RequireActive(RolloutState state)
     {

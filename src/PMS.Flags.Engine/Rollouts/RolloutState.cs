@@ -102,6 +102,9 @@ public sealed class RolloutState
 
     public int EvaluationCount { get; private set; }
 
+    /// <summary>The current stage's change is applied but the store has not reported it live yet; its bake has not started.</summary>
+    public bool AwaitingPropagation { get; private set; }
+
     /// <summary>The sequence of the last event of this rollout.</summary>
     public long LastSequence { get; private set; }
 
@@ -109,6 +112,9 @@ public sealed class RolloutState
     public long HeadSequence { get; private set; }
 
     public int EventCount { get; private set; }
+
+    /// <summary>Events folded from the local spool, not yet in the ledger.</summary>
+    public int SpooledEventCount { get; private set; }
 
     public DateTimeOffset LastEventAt { get; private set; }
 
@@ -144,7 +150,8 @@ public sealed class RolloutState
     public static RolloutState Fold(IEnumerable<AuditEvent> events, long headSequence)
     {
         RolloutState? state = null;
-        foreach (var e in events.OrderBy(e => e.Sequence))
+        // Spooled events (sequence 0: not in the ledger yet) happened after what the ledger holds; they fold last, in order.
+        foreach (var e in events.OrderBy(e => e.Sequence == 0 ? long.MaxValue : e.Sequence))
         {
             if (state is null)
             {
@@ -192,6 +199,11 @@ public sealed class RolloutState
     {
         EventCount++;
         LastSequence = Math.Max(LastSequence, e.Sequence);
+        if (e.Sequence == 0)
+        {
+            SpooledEventCount++;
+        }
+
         LastEventAt = e.Timestamp;
     }
 
@@ -232,6 +244,7 @@ public sealed class RolloutState
                 StageIndex = index;
                 StageClaimedAt = e.Timestamp;
                 StageApplied = false;
+                AwaitingPropagation = false;
                 StageEnteredAt = null;
                 BakeDueAt = null;
                 if (Status == RolloutStatus.Paused)
@@ -245,6 +258,29 @@ public sealed class RolloutState
                 if (StageIndex >= 0 && !StageApplied && e.NewState == true && requested == Plan.Stages[StageIndex])
                 {
                     StageApplied = true;
+                    if ((string?)Details(e)["propagation"] == "pending")
+                    {
+                        // Applied but not yet live (a ConfigMap before its pods restart): the bake starts at propagation.
+                        AwaitingPropagation = true;
+                        break;
+                    }
+
+                    StageEnteredAt = e.Timestamp;
+                    if (Status == RolloutStatus.Running)
+                    {
+                        BakeDueAt = e.Timestamp + BakeTime;
+                    }
+                    else
+                    {
+                        RemainingBakeWhenPaused = BakeTime;
+                    }
+                }
+
+                break;
+            case FlagOperations.PropagatedEventType:
+                if (AwaitingPropagation && e.Outcome == "propagated")
+                {
+                    AwaitingPropagation = false;
                     StageEnteredAt = e.Timestamp;
                     if (Status == RolloutStatus.Running)
                     {
@@ -273,7 +309,7 @@ public sealed class RolloutState
                 if (Status == RolloutStatus.Paused)
                 {
                     Status = RolloutStatus.Running;
-                    if (StageApplied)
+                    if (StageApplied && !AwaitingPropagation)
                     {
                         BakeDueAt = e.Timestamp + (RemainingBakeWhenPaused ?? BakeTime);
                     }

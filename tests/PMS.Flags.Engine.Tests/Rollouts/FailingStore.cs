@@ -19,6 +19,8 @@ internal sealed class FailingStore : IFlagStore
 
     public string Name => inner.Name;
 
+    public string Identity => inner.Identity;
+
     public string? DefaultEnvironment => inner.DefaultEnvironment;
 
     public IReadOnlyCollection<string> ProtectedEnvironments => inner.ProtectedEnvironments;

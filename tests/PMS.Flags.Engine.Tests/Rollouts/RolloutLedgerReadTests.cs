@@ -30,7 +30,7 @@ public sealed class RolloutLedgerReadTests : IDisposable
         };
         foreach (var draft in drafts)
         {
-            await ledger.AppendAsync(draft, null, None);
+            await ledger.AppendAsync(draft, None);
         }
 
         var queries = new[]
@@ -58,10 +58,10 @@ public sealed class RolloutLedgerReadTests : IDisposable
     public async Task A_filtered_read_still_fails_on_a_garbage_line_it_would_have_parsed()
     {
         var ledger = f.Ledger();
-        await ledger.AppendAsync(new AuditEvent { EventType = "feature_flag_toggled", FeatureFlag = "a" }, null, None);
+        await ledger.AppendAsync(new AuditEvent { EventType = "feature_flag_toggled", FeatureFlag = "a" }, None);
         File.AppendAllText(f.LedgerPath, "this is not an event\n");
 
-        var error = Assert.Throws<FlagsException>(() => ledger.Read(new AuditQuery { Flag = "b" }, None).ToList());
+        var error = Assert.Throws<LedgerException>(() => ledger.Read(new AuditQuery { Flag = "b" }, None).ToList());
         Assert.Equal("LedgerMalformed", error.ErrorId);
     }
 
@@ -69,14 +69,14 @@ public sealed class RolloutLedgerReadTests : IDisposable
     public async Task A_last_line_without_its_newline_is_an_append_in_progress_for_readers_and_a_torn_tail_for_verification()
     {
         var ledger = f.Ledger();
-        await ledger.AppendAsync(new AuditEvent { EventType = "feature_flag_toggled", FeatureFlag = "a" }, null, None);
-        await ledger.AppendAsync(new AuditEvent { EventType = "feature_flag_toggled", FeatureFlag = "a" }, null, None);
+        await ledger.AppendAsync(new AuditEvent { EventType = "feature_flag_toggled", FeatureFlag = "a" }, None);
+        await ledger.AppendAsync(new AuditEvent { EventType = "feature_flag_toggled", FeatureFlag = "a" }, None);
         var lines = File.ReadAllLines(f.LedgerPath);
         File.WriteAllText(f.LedgerPath, lines[0] + "\n" + lines[1][..(lines[1].Length / 2)], new UTF8Encoding(false));
 
         Assert.Equal(new[] { 1L }, ledger.Read(AuditQuery.All, None).Select(e => e.Sequence));
         Assert.Equal(new[] { 1L }, ledger.Read(new AuditQuery { Flag = "a" }, None).Select(e => e.Sequence));
         Assert.False(ledger.Verify(None).Valid);
-        Assert.Equal("LedgerTornTail", (await Assert.ThrowsAsync<FlagsException>(() => ledger.AppendAsync(new AuditEvent { EventType = "x" }, null, None))).ErrorId);
+        Assert.Equal("LedgerTornTail", (await Assert.ThrowsAsync<LedgerException>(() => ledger.AppendAsync(new AuditEvent { EventType = "x" }, None))).ErrorId);
     }
 }

@@ -28,11 +28,15 @@ public static class Events
         var ledger = new JsonlLedger(path);
         for (var i = 1; i <= count; i++)
         {
-            await ledger.AppendAsync(Toggled(i), null, CancellationToken.None);
+            await ledger.AppendAsync(Toggled(i), CancellationToken.None);
         }
 
         return ledger;
     }
+
+    /// <summary>Appends one event on condition that its flag's stream has not moved since <paramref name="readAt"/>.</summary>
+    public static async Task<AuditEvent> AppendAt(ILedger ledger, AuditEvent draft, long readAt)
+        => (await ledger.AppendAsync(new[] { draft }, new LedgerExpectation(LedgerStream.FlagIn(draft.FeatureFlag!, draft.Environment!), readAt), false, CancellationToken.None))[0];
 
     public static string[] Lines(string path) => File.ReadAllText(path).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 

@@ -67,7 +67,10 @@ internal static class LaunchDarklyErrors
             FlagsErrorKind.ConnectionError,
             $"LaunchDarkly could not be reached to {call.Request.Description} ({call.LastFailure ?? inner.GetType().Name}). {OutcomeSentence(call)}",
             call.Request.FlagKey ?? call.Request.ProjectKey,
-            inner);
+            inner)
+        {
+            ChangeMayHaveBeenMade = call.Request.IsWrite && call.PossiblyApplied,
+        };
 
     public static FlagsException UnreadableAnswer(LaunchDarklyCall call, Exception inner)
         => new(
@@ -116,7 +119,10 @@ internal static class LaunchDarklyErrors
             flagKey);
 
     private static FlagsException Exhausted(LaunchDarklyCall call, string what, Exception? inner)
-        => new(LaunchDarklyErrorIds.BudgetExhausted, FlagsErrorKind.OperationTimeout, $"{what}. {OutcomeSentence(call)}", call.Request.FlagKey ?? call.Request.ProjectKey, inner);
+        => new(LaunchDarklyErrorIds.BudgetExhausted, FlagsErrorKind.OperationTimeout, $"{what}. {OutcomeSentence(call)}", call.Request.FlagKey ?? call.Request.ProjectKey, inner)
+        {
+            ChangeMayHaveBeenMade = call.Request.IsWrite && call.Attempts > 0 && call.PossiblyApplied,
+        };
 
     /// <summary>Whether the change was made, as precisely as the attempts allow.</summary>
     private static string OutcomeSentence(LaunchDarklyCall call)

@@ -66,6 +66,9 @@ public sealed class LaunchDarklyFlagStore : IFlagStore, IDisposable
     /// <summary>"LaunchDarkly:pms@app.launchdarkly.com" — no secret.</summary>
     public string Name => $"LaunchDarkly:{ProjectKey}@{client.BaseUri.Authority}";
 
+    /// <summary><c>launchdarkly:&lt;project&gt;</c>: the same project whichever base URI or proxy reaches it.</summary>
+    public string Identity => $"launchdarkly:{ProjectKey}";
+
     public string ProjectKey { get; }
 
     public Uri BaseUri => client.BaseUri;

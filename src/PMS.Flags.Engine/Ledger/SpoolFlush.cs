@@ -1,0 +1,4 @@
+namespace PMS.Flags.Engine.Ledger;
+
+/// <summary>What a spool flush did: events written, entries quarantined, and the ledger failure that stopped it, if any.</summary>
+public sealed record SpoolFlush(int Flushed, int Quarantined, LedgerException? LedgerFailure);
