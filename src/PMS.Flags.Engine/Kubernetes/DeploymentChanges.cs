@@ -21,7 +21,7 @@ public sealed class DeploymentChanges
 
     public async Task<DeploymentRolloutResult> RestartAsync(bool wait, TimeSpan timeout, string user, string? reason, Action<RolloutProgress>? progress, CancellationToken cancellationToken)
     {
-        audit.EnsureWritable();
+        await audit.EnsureWritableAsync(cancellationToken).ConfigureAwait(false);
         var requestedAt = await operations.RestartAsync(cancellationToken).ConfigureAwait(false);
         audit.Log.Verbose($"Restarted deployment {operations.Target.Namespace}/{operations.Target.Deployment} (kubectl.kubernetes.io/restartedAt).");
         var result = new DeploymentRolloutResult
@@ -38,7 +38,7 @@ public sealed class DeploymentChanges
 
     public async Task<DeploymentRolloutResult> UndoAsync(long toRevision, bool wait, TimeSpan timeout, string user, string? reason, Action<RolloutProgress>? progress, CancellationToken cancellationToken)
     {
-        audit.EnsureWritable();
+        await audit.EnsureWritableAsync(cancellationToken).ConfigureAwait(false);
         var result = await operations.UndoAsync(toRevision, dryRun: false, cancellationToken).ConfigureAwait(false);
         audit.Log.Verbose($"Deployment {result.Namespace}/{result.Deployment}: {result.Message}.");
         return await FinishAsync(result, wait, timeout, user, reason, progress, cancellationToken).ConfigureAwait(false);

@@ -57,9 +57,6 @@ public static class KubernetesErrorIds
     /// <summary>-Tail or -Since out of range.</summary>
     public const string LogRangeInvalid = "LogRangeInvalid";
 
-    /// <summary>The application's status endpoint could not be read (unreachable, 401, not JSON).</summary>
-    public const string StatusEndpointFailed = "FlagStatusEndpointFailed";
-
     /// <summary>-Timeout is zero or negative.</summary>
     public const string TimeoutInvalid = "KubernetesTimeoutInvalid";
 

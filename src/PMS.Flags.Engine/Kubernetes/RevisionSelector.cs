@@ -13,7 +13,7 @@ public static class RevisionSelector
     {
         if (toRevision < 0)
         {
-            throw new FlagsException(KubernetesErrorIds.RevisionNotFound, FlagsErrorKind.InvalidArgument, $"A revision is a positive number; got {toRevision}.", toRevision);
+            throw new FlagsException(KubernetesErrorIds.RevisionNotFound, FlagsErrorKind.ObjectNotFound, $"A revision is a positive number; got {toRevision}.", toRevision);
         }
 
         var current = owned.Count == 0 ? 0 : owned.Max(r => r.Revision);
@@ -25,7 +25,7 @@ public static class RevisionSelector
 
         if (toRevision == current)
         {
-            throw new FlagsException(KubernetesErrorIds.RevisionNotFound, FlagsErrorKind.InvalidArgument, $"Revision {toRevision} is already the current revision of deployment '{deployment}'; nothing to undo.", deployment);
+            throw new FlagsException(KubernetesErrorIds.RevisionNotFound, FlagsErrorKind.ObjectNotFound, $"Revision {toRevision} is already the current revision of deployment '{deployment}'; nothing to undo.", deployment);
         }
 
         return owned.FirstOrDefault(r => r.Revision == toRevision)
