@@ -341,18 +341,14 @@ Describe 'The CronJob example' -Tag Kubernetes {
 param($YamlPath, $Example)
 $ErrorActionPreference = 'Stop'
 Add-Type -Path $YamlPath
-$stream = [YamlDotNet.RepresentationModel.YamlStream]::new()
-$stream.Load([IO.StringReader]::new((Get-Content -Raw $Example)))
-foreach ($document in $stream.Documents) {
-    $root = $document.RootNode
-    "KIND=$($root.Children[[YamlDotNet.RepresentationModel.YamlScalarNode]::new('kind')])"
-}
-$cron = ($stream.Documents | Where-Object { "$($_.RootNode.Children[[YamlDotNet.RepresentationModel.YamlScalarNode]::new('kind')])" -eq 'CronJob' }).RootNode
-function Child($node, [string[]] $path) { foreach ($p in $path) { $node = $node.Children[[YamlDotNet.RepresentationModel.YamlScalarNode]::new($p)] }; $node }
-"POLICY=$(Child $cron 'spec', 'concurrencyPolicy')"
-$pod = Child $cron 'spec', 'jobTemplate', 'spec', 'template', 'spec'
-"ACCOUNT=$(Child $pod 'serviceAccountName')"
-"ARGS=$((Child $pod 'containers').Children[0].Children[[YamlDotNet.RepresentationModel.YamlScalarNode]::new('args')].Children[0])"
+$deserializer = [YamlDotNet.Serialization.DeserializerBuilder]::new().Build()
+$documents = (Get-Content -Raw $Example) -split "(?m)^---\s*$" | Where-Object { $_ -match 'kind:' } | ForEach-Object { $deserializer.Deserialize[object]($_) }
+$documents | ForEach-Object { "KIND=$($_['kind'])" }
+$cron = $documents | Where-Object { $_['kind'] -eq 'CronJob' }
+"POLICY=$($cron['spec']['concurrencyPolicy'])"
+$pod = $cron['spec']['jobTemplate']['spec']['template']['spec']
+"ACCOUNT=$($pod['serviceAccountName'])"
+"ARGS=$($pod['containers'][0]['args'][0])"
 '@
         $result.ExitCode | Should -Be 0 -Because $result.Output
         $result.Output | Should -Match 'KIND=ServiceAccount'

@@ -8,7 +8,7 @@ BeforeAll {
 
     $script:Contract = [ordered]@{
         'Connect-FlagLedger'       = @{ Parameters = 'NoDefault', 'Path'; OutputType = 'PMS.Flags.Engine.Ledger.JsonlLedger' }
-        'Connect-FlagStore'        = @{ Parameters = 'ApiKey', 'BaseUri', 'Environment', 'LaunchDarkly', 'NoDefault', 'Path', 'ProjectKey', 'ProtectedEnvironment', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Flags.LocalFileFlagStore', 'PMS.Flags.Engine.Flags.LaunchDarkly.LaunchDarklyFlagStore' }
+        'Connect-FlagStore'        = @{ Parameters = 'ApiKey', 'BaseUri', 'ConfigMap', 'Deployment', 'Environment', 'Key', 'KubeConfig', 'KubeContext', 'LaunchDarkly', 'Name', 'Namespace', 'NoDefault', 'NoRestart', 'Path', 'ProjectKey', 'ProtectedEnvironment', 'RolloutTimeout', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Flags.LocalFileFlagStore', 'PMS.Flags.Engine.Flags.LaunchDarkly.LaunchDarklyFlagStore', 'PMS.Flags.Engine.Kubernetes.ConfigMapFlagStore' }
         'Disable-Flag'             = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'High' }
         'Enable-Flag'              = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'High' }
         'Export-FlagAudit'         = @{ Parameters = 'Confirm', 'Force', 'Format', 'InputObject', 'Path', 'WhatIf'; OutputType = 'System.IO.FileInfo'; Impact = 'Medium' }
