@@ -106,6 +106,24 @@ Describe 'ConfigMap flag store' -Tag Kubernetes {
         $untilOff = [array]::IndexOf(@($requests.method), 'PUT') + 1
         $untilOff | Should -BeLessOrEqual 2
         Get-Document | Should -Match '"patient_portal_v2": \{ "enabled": false, "rollout_percentage": 25 \}'
+        $result.RestartedAt | Should -BeGreaterThan $result.FlagOffAt
+        $result.PodsReadyAt | Should -BeGreaterThan $result.RestartedAt
+        $result.WithinSla | Should -BeTrue
+        $result.Steps.Name | Should -Contain 'Propagate'
+        Get-ServedValue patient_portal_v2 | Should -Be '{"enabled":false,"rollout_percentage":25}'
+        (Get-FlagAudit -EventType emergency_rollback).Outcome | Should -Be 'succeeded'
+    }
+
+    It 'an emergency rollback whose restart crash-loops is off in the ConfigMap but not within the SLA, and says why' {
+        $null = Connect-ConfigMapStore
+        $null = Set-KubernetesStandIn $script:K8s @{ crashLoop = $true; progressDeadlineSeconds = 2 }
+        $result = Invoke-EmergencyRollback -Flag patient_portal_v2 -Environment production -Reason 'incident' -Force -WarningVariable warnings -WarningAction SilentlyContinue
+        $result.FlagOff | Should -BeTrue
+        $result.PodsReadyAt | Should -BeNullOrEmpty
+        $result.WithinSla | Should -BeFalse
+        ($result.Steps | Where-Object Name -EQ 'Propagate').Status | Should -Be 'Failed'
+        ($warnings -join ' ') | Should -Match 'do not serve it yet'
+        Get-Document | Should -Match '"patient_portal_v2": \{ "enabled": false'
     }
 
     Context 'bad inputs: a stable ErrorId and nothing changed' {
