@@ -28,6 +28,11 @@
         'Suspend-FlagRollout'
         'Resume-FlagRollout'
         'Stop-FlagRollout'
+        'Get-PmsDeploymentHealth'
+        'Restart-PmsDeployment'
+        'Undo-PmsDeployment'
+        'Get-PmsLog'
+        'Test-FlagPropagation'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -50,6 +50,10 @@ $PwshDll = Join-Path $PSHOME 'pwsh.dll'
 $Dependencies = @(
     'PMS.Flags.Engine.dll'
     'Polly.Core.dll'
+    # KubernetesClient and what it brings; loaded only when a Kubernetes cmdlet or the ConfigMap store is first used.
+    'KubernetesClient.dll'
+    'Fractions.dll'
+    'YamlDotNet.dll'
 )
 $NotShipped = @('Newtonsoft.Json.dll', 'System.Management.Automation.dll')
 

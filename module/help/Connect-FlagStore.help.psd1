@@ -30,6 +30,16 @@ When no store is connected, the flag cmdlets fall back to ./apps/backend/config/
 location if that file exists, and otherwise fail with the error NoFlagStore.
 '@
     Parameters   = @{
+        ConfigMap       = 'Connect to the flag document in a Kubernetes ConfigMap (playbook Option B). A change edits one flag with the same byte-preserving editor as the local file, replaces the ConfigMap with its resourceVersion (re-reading and re-applying only that change on 409 Conflict, at most 5 times), then restarts the deployment and waits until its new pods are ready; rollouts bake from that moment.'
+        Namespace       = 'The ConfigMap''s and deployment''s namespace (default pms).'
+        Name            = 'The ConfigMap (default feature-flags-config).'
+        Key             = 'The ConfigMap key holding the JSON document (default feature_flags.json).'
+        Deployment      = 'The deployment restarted after each change so its pods read it (default pms-backend).'
+        NoRestart       = 'Change the ConfigMap only; the pods keep serving the old values until they restart.'
+        RolloutTimeout  = 'How long a change waits for the restarted pods to be ready (default 10 minutes); on timeout or ProgressDeadlineExceeded the error says the ConfigMap holds the new value and the pods do not yet.'
+        KubeConfig      = 'The kubeconfig; default KUBECONFIG, then ~/.kube/config, then the in-cluster service account.'
+        KubeContext     = 'The kubeconfig context to use.'
+
         Path                 = 'The flag document to use, for example ./apps/backend/config/feature_flags.json. A relative path is resolved against the current PowerShell location. The file must exist and be a JSON object of environments; otherwise the command fails with FlagDocumentNotFound or FlagDocumentMalformed and nothing is connected.'
         Environment          = 'The environment that commands use when they are not given -Environment, for example staging. It must be one of the document''s top-level keys, or the command fails with EnvironmentNotFound. Without it, Get-Flag lists every environment and the changing cmdlets require -Environment.'
         ProtectedEnvironment = 'The environments in which every change except switching a flag off requires -ApprovalTicket (the HIPAA change-control rule of the playbook). Defaults to production. Matching is case-insensitive.'

@@ -83,6 +83,11 @@ A deployment guardrail (Kubernetes pods ready, no new restarts) will be a furthe
 Kubernetes work; rollouts already treat guardrails generically.
 '@
     Parameters   = @{
+        Deployment            = 'A Kubernetes deployment as the guardrail (parameter set Deployment): healthy while every desired pod is ready and no container restarted since the stage began (without a stage start: within the last 15 minutes). One series per pod.'
+        Namespace             = 'The deployment''s namespace (default pms).'
+        KubeConfig            = 'The kubeconfig the deployment guardrail uses; default resolution (KUBECONFIG, ~/.kube/config, in-cluster) when omitted. Stored as a path, never credentials.'
+        KubeContext           = 'The kubeconfig context the deployment guardrail uses.'
+
         Preset                = 'One of the playbook''s alerts: HighErrorRate (5xx per second > 0.05 for 2 minutes, Critical) or SlowResponseTime (p95 latency > 2 s for 5 minutes, Warning). The name, query, threshold, For and severity are fixed to the playbook''s values; write a custom guardrail with -Name and -Query to change them.'
         PrometheusUrl         = 'The base URL of the Prometheus server (or of a reverse-proxy path in front of it), for example http://prometheus.monitoring:9090. The guardrail queries <PrometheusUrl>/api/v1/query. Must be absolute http or https and must not contain a user name or password: the URL is written to the audit ledger.'
         Name                  = 'The guardrail''s name, unique within a rollout (two with one name fail with GuardrailNameDuplicate). It identifies the guardrail in every evaluation event, in annotations and in the job summary. Required for a custom Prometheus guardrail; for a health guardrail it defaults to "Health <host:port><path>".'
@@ -113,6 +118,11 @@ Kubernetes work; rollouts already treat guardrails generically.
         'PMS.Flags.Engine.Guardrails.GuardrailDefinition' = 'The definition: Name, Kind (Prometheus, HttpHealth or Cohort), Preset (for a cohort guardrail its metric), Severity, NoData, For, PrometheusUrl, Query, Operator, Threshold, MinimumTrafficQuery, MinimumTraffic, HealthUrl; for a cohort guardrail Flag, FlagLabel, VariantLabel, Treatment, Control, Window, MinimumRelativeRegression, FalseAlarmRate, MinimumSamples, BadQuery and TotalQuery; and Expression (the condition as an alert rule would write it, or what a cohort guardrail compares). Pass it to Start-FlagRollout -Guardrail or Test-FlagGuardrail.'
     }
     Examples     = @(
+        @{
+            Title   = 'Guard a rollout with the Kubernetes deployment'
+            Code    = 'New-FlagGuardrail -Deployment pms-backend -Namespace pms | Test-FlagGuardrail'
+            Remarks = 'One series per pod; a pod that is not ready or whose container restarted breaches.'
+        }
         @{
             Title   = 'The playbook''s two alerts as guardrails'
             Code    = @'

@@ -1,4 +1,5 @@
 using PMS.Flags.TestServers.Backend;
+using PMS.Flags.TestServers.Kubernetes;
 using PMS.Flags.TestServers.LaunchDarkly;
 
 // dotnet PMS.Flags.TestServers.dll <server> [options]
@@ -10,6 +11,7 @@ try
     {
         "launchdarkly" => await LaunchDarklyStandIn.RunAsync(args[1..]),
         "backend" => await BackendStandIn.RunAsync(args[1..]),
+        "kubernetes" => await KubernetesStandIn.RunAsync(args[1..]),
         _ => Usage(),
     };
 }
@@ -23,5 +25,6 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: PMS.Flags.TestServers launchdarkly --token <token> [--read-only-token <token>] [--seed <file.json>] [--port <n>] [--unknown-environment-404]");
     Console.Error.WriteLine("       PMS.Flags.TestServers backend --flag-file <feature_flags.json> --flag <key> --environment <env> [--token <t>] [--rps <n>] [--faulty] [--port <n>]");
+    Console.Error.WriteLine("       PMS.Flags.TestServers kubernetes [--token <t>] [--backend-token <t>] [--replicas <n>] [--pod-ready-seconds <s>] [--progress-deadline-seconds <s>] [--document <file>] [--environment <env>] [--no-metrics] [--port <n>] [--tls-port <n>]");
     return 2;
 }

@@ -8,7 +8,7 @@ BeforeAll {
 
     $script:Contract = [ordered]@{
         'Connect-FlagLedger'       = @{ Parameters = 'NoDefault', 'Path'; OutputType = 'PMS.Flags.Engine.Ledger.JsonlLedger' }
-        'Connect-FlagStore'        = @{ Parameters = 'ApiKey', 'BaseUri', 'Environment', 'LaunchDarkly', 'NoDefault', 'Path', 'ProjectKey', 'ProtectedEnvironment', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Flags.LocalFileFlagStore', 'PMS.Flags.Engine.Flags.LaunchDarkly.LaunchDarklyFlagStore' }
+        'Connect-FlagStore'        = @{ Parameters = 'ApiKey', 'BaseUri', 'ConfigMap', 'Deployment', 'Environment', 'Key', 'KubeConfig', 'KubeContext', 'LaunchDarkly', 'Name', 'Namespace', 'NoDefault', 'NoRestart', 'Path', 'ProjectKey', 'ProtectedEnvironment', 'RolloutTimeout', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Flags.LocalFileFlagStore', 'PMS.Flags.Engine.Flags.LaunchDarkly.LaunchDarklyFlagStore', 'PMS.Flags.Engine.Kubernetes.ConfigMapFlagStore' }
         'Disable-Flag'             = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'High' }
         'Enable-Flag'              = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'High' }
         'Export-FlagAudit'         = @{ Parameters = 'Confirm', 'Force', 'Format', 'InputObject', 'Path', 'WhatIf'; OutputType = 'System.IO.FileInfo'; Impact = 'Medium' }
@@ -17,7 +17,7 @@ BeforeAll {
         'Invoke-EmergencyRollback' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollbacks.RollbackResult'; Impact = 'High' }
         'Set-FlagPercentage'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Percentage', 'Reason', 'Rule', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'Medium' }
         'Test-FlagAuditChain'      = @{ Parameters = 'Ledger', 'Path'; OutputType = 'PMS.Flags.Engine.Ledger.ChainVerification' }
-        'New-FlagGuardrail'        = @{ Parameters = 'BadQuery', 'Cohort', 'Control', 'FalseAlarmRate', 'Flag', 'FlagLabel', 'For', 'HealthUrl', 'MaximumLatencySeconds', 'MinimumRelativeRegression', 'MinimumSamples', 'MinimumTraffic', 'MinimumTrafficQuery', 'Name', 'NoData', 'Operator', 'Preset', 'PrometheusUrl', 'Query', 'Severity', 'Threshold', 'TotalQuery', 'Treatment', 'VariantLabel', 'Window'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailDefinition' }
+        'New-FlagGuardrail'        = @{ Parameters = 'BadQuery', 'Cohort', 'Control', 'Deployment', 'FalseAlarmRate', 'Flag', 'FlagLabel', 'For', 'HealthUrl', 'KubeConfig', 'KubeContext', 'MaximumLatencySeconds', 'MinimumRelativeRegression', 'MinimumSamples', 'MinimumTraffic', 'MinimumTrafficQuery', 'Name', 'Namespace', 'NoData', 'Operator', 'Preset', 'PrometheusUrl', 'Query', 'Severity', 'Threshold', 'TotalQuery', 'Treatment', 'VariantLabel', 'Window'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailDefinition' }
         'Test-FlagGuardrail'       = @{ Parameters = 'Guardrail'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailResult' }
         'Start-FlagRollout'        = @{ Parameters = 'ApprovalTicket', 'BakeTime', 'Confirm', 'Environment', 'Flag', 'Guardrail', 'Ledger', 'NoWait', 'PollInterval', 'Reason', 'Rule', 'Stages', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
         'Step-FlagRollout'         = @{ Parameters = 'Confirm', 'Environment', 'Flag', 'Ledger', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'Low' }
@@ -25,6 +25,11 @@ BeforeAll {
         'Suspend-FlagRollout'      = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
         'Resume-FlagRollout'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
         'Stop-FlagRollout'         = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'High' }
+        'Get-PmsDeploymentHealth'  = @{ Parameters = 'ConfigMap', 'Deployment', 'HealthUrl', 'KubeConfig', 'KubeContext', 'Namespace'; OutputType = 'PMS.Flags.Engine.Kubernetes.DeploymentHealth' }
+        'Restart-PmsDeployment'    = @{ Parameters = 'Confirm', 'Deployment', 'KubeConfig', 'KubeContext', 'Ledger', 'Namespace', 'Reason', 'Timeout', 'User', 'Wait', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Kubernetes.DeploymentRolloutResult'; Impact = 'Medium' }
+        'Undo-PmsDeployment'       = @{ Parameters = 'Confirm', 'Deployment', 'Force', 'KubeConfig', 'KubeContext', 'Ledger', 'Namespace', 'Reason', 'Timeout', 'ToRevision', 'User', 'Wait', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Kubernetes.DeploymentRolloutResult'; Impact = 'High' }
+        'Get-PmsLog'               = @{ Parameters = 'Deployment', 'KubeConfig', 'KubeContext', 'Match', 'Namespace', 'Since', 'Tail'; OutputType = 'System.Management.Automation.PSObject' }
+        'Test-FlagPropagation'     = @{ Parameters = 'ConfigMap', 'Deployment', 'Environment', 'Flag', 'Key', 'KubeConfig', 'KubeContext', 'Namespace', 'StatusUrl', 'Token'; OutputType = 'PMS.Flags.Engine.Kubernetes.PropagationReport' }
     }
 
     # The cmdlets that act on one rollout: named by -RolloutId (piped by property name from Get-FlagRollout) or by

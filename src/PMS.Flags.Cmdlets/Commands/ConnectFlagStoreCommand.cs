@@ -4,16 +4,19 @@ using PMS.Flags.Cmdlets.Infrastructure;
 using PMS.Flags.Engine.Common;
 using PMS.Flags.Engine.Flags;
 using PMS.Flags.Engine.Flags.LaunchDarkly;
+using PMS.Flags.Engine.Kubernetes;
 
 namespace PMS.Flags.Cmdlets.Commands;
 
 [Cmdlet(VerbsCommunications.Connect, "FlagStore", DefaultParameterSetName = LocalFileSet)]
 [OutputType(typeof(LocalFileFlagStore), ParameterSetName = new[] { LocalFileSet })]
 [OutputType(typeof(LaunchDarklyFlagStore), ParameterSetName = new[] { LaunchDarklySet })]
+[OutputType(typeof(ConfigMapFlagStore), ParameterSetName = new[] { ConfigMapSet })]
 public sealed class ConnectFlagStoreCommand : FlagCmdletBase
 {
     private const string LocalFileSet = "LocalFile";
     private const string LaunchDarklySet = "LaunchDarkly";
+    private const string ConfigMapSet = "ConfigMap";
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = LocalFileSet)]
     [ValidateNotNullOrEmpty]
@@ -37,6 +40,40 @@ public sealed class ConnectFlagStoreCommand : FlagCmdletBase
     [ValidateRange(1, 3600)]
     public int TimeoutSec { get; set; } = 30;
 
+    // The ConfigMap store (playbook Option B): the document in a ConfigMap key, pods restarted after each change.
+    [Parameter(Mandatory = true, ParameterSetName = ConfigMapSet)]
+    public SwitchParameter ConfigMap { get; set; }
+
+    [Parameter(ParameterSetName = ConfigMapSet)]
+    [ValidateNotNullOrEmpty]
+    public string Namespace { get; set; } = "pms";
+
+    [Parameter(ParameterSetName = ConfigMapSet)]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = "feature-flags-config";
+
+    [Parameter(ParameterSetName = ConfigMapSet)]
+    [ValidateNotNullOrEmpty]
+    public string Key { get; set; } = "feature_flags.json";
+
+    [Parameter(ParameterSetName = ConfigMapSet)]
+    [ValidateNotNullOrEmpty]
+    public string Deployment { get; set; } = "pms-backend";
+
+    [Parameter(ParameterSetName = ConfigMapSet)]
+    public SwitchParameter NoRestart { get; set; }
+
+    [Parameter(ParameterSetName = ConfigMapSet)]
+    public TimeSpan RolloutTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    [Parameter(ParameterSetName = ConfigMapSet)]
+    [ValidateNotNullOrEmpty]
+    public string? KubeConfig { get; set; }
+
+    [Parameter(ParameterSetName = ConfigMapSet)]
+    [ValidateNotNullOrEmpty]
+    public string? KubeContext { get; set; }
+
     [Parameter]
     public string? Environment { get; set; }
 
@@ -52,10 +89,20 @@ public sealed class ConnectFlagStoreCommand : FlagCmdletBase
         {
             // Forget the previous default before trying: if this Connect fails, the next change must not go there.
             FlagSession.Current.Store = null;
-            FlagSession.Current.FailedStoreConnect = ParameterSetName == LaunchDarklySet ? $"-LaunchDarkly -ProjectKey {ProjectKey}" : $"-Path {Path}";
+            FlagSession.Current.FailedStoreConnect = ParameterSetName switch
+            {
+                LaunchDarklySet => $"-LaunchDarkly -ProjectKey {ProjectKey}",
+                ConfigMapSet => $"-ConfigMap -Namespace {Namespace} -Name {Name}",
+                _ => $"-Path {Path}",
+            };
         }
 
-        var store = ParameterSetName == LaunchDarklySet ? ConnectLaunchDarkly() : new LocalFileFlagStore(ResolvePath(Path), Environment, ProtectedEnvironment);
+        var store = ParameterSetName switch
+        {
+            LaunchDarklySet => ConnectLaunchDarkly(),
+            ConfigMapSet => ConnectConfigMap(),
+            _ => new LocalFileFlagStore(ResolvePath(Path), Environment, ProtectedEnvironment),
+        };
         var environments = Run((_, ct) => store.GetEnvironmentsAsync(ct));
         WriteVerbose($"Connected to {store.Name}: environments {string.Join(", ", environments)}.");
         if (Environment is not null && !environments.Contains(Environment))
@@ -70,6 +117,20 @@ public sealed class ConnectFlagStoreCommand : FlagCmdletBase
         }
 
         WriteObject(store);
+    }
+
+    // Not inlined: only this method names the ConfigMap store, so the other stores never touch the Kubernetes code.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private IFlagStore ConnectConfigMap()
+    {
+        if (RolloutTimeout <= TimeSpan.Zero)
+        {
+            throw new FlagsException(KubernetesErrorIds.TimeoutInvalid, FlagsErrorKind.InvalidArgument, $"-RolloutTimeout must be positive; got {RolloutTimeout}.", RolloutTimeout);
+        }
+
+        var target = new KubernetesTarget { KubeConfigPath = KubeConfig is null ? null : ResolvePath(KubeConfig), Context = KubeContext, Namespace = Namespace, Deployment = Deployment };
+        WriteVerbose($"Connecting to ConfigMap {Namespace}/{Name} key {Key}{(NoRestart ? " (no restart after changes)" : $", restarting deployment {Deployment} after changes")}.");
+        return Run((_, ct) => ConfigMapFlagStore.ConnectAsync(target, Name, Key, NoRestart, Environment, ProtectedEnvironment, RolloutTimeout, ct).ContinueWith(t => (IFlagStore)t.GetAwaiter().GetResult(), ct, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
     }
 
     private IFlagStore ConnectLaunchDarkly()

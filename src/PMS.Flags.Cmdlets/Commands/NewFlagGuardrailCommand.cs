@@ -14,6 +14,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     private const string HealthSet = "Health";
     private const string CohortSet = "Cohort";
     private const string CohortCustomSet = "CohortCustom";
+    private const string DeploymentSet = "Deployment";
 
     // Strings with ValidateSet rather than the engine's enums: an engine value type on a cmdlet would load the engine
     // during PowerShell's assembly scan, before the private load context exists.
@@ -35,6 +36,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     [Parameter(Mandatory = true, ParameterSetName = CohortCustomSet)]
     [Parameter(ParameterSetName = HealthSet)]
     [Parameter(ParameterSetName = CohortSet)]
+    [Parameter(ParameterSetName = DeploymentSet)]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
@@ -52,12 +54,14 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
 
     [Parameter(ParameterSetName = CustomSet)]
     [Parameter(ParameterSetName = HealthSet)]
+    [Parameter(ParameterSetName = DeploymentSet)]
     public TimeSpan For { get; set; } = TimeSpan.Zero;
 
     [Parameter(ParameterSetName = CustomSet)]
     [Parameter(ParameterSetName = HealthSet)]
     [Parameter(ParameterSetName = CohortSet)]
     [Parameter(ParameterSetName = CohortCustomSet)]
+    [Parameter(ParameterSetName = DeploymentSet)]
     [ValidateSet("Critical", "Warning")]
     public string Severity { get; set; } = "Critical";
 
@@ -66,6 +70,23 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
 
     [Parameter(ParameterSetName = HealthSet)]
     public double? MaximumLatencySeconds { get; set; }
+
+    // The deployment guardrail (Kubernetes): every pod ready, no container restarted since the stage began.
+    [Parameter(Mandatory = true, ParameterSetName = DeploymentSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Deployment { get; set; }
+
+    [Parameter(ParameterSetName = DeploymentSet)]
+    [ValidateNotNullOrEmpty]
+    public string Namespace { get; set; } = "pms";
+
+    [Parameter(ParameterSetName = DeploymentSet)]
+    [ValidateNotNullOrEmpty]
+    public string? KubeConfig { get; set; }
+
+    [Parameter(ParameterSetName = DeploymentSet)]
+    [ValidateNotNullOrEmpty]
+    public string? KubeContext { get; set; }
 
     [Parameter]
     [ValidateSet("Pause", "Fail", "Pass")]
@@ -133,6 +154,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
         var definition = ParameterSetName switch
         {
             PresetSet => GuardrailPresets.Create(Preset, PrometheusUrl!, noData, MinimumTrafficQuery, MinimumTraffic),
+            DeploymentSet => GuardrailDefinition.ForDeployment(Namespace, Deployment!, KubeConfig is null ? null : ResolvePath(KubeConfig), KubeContext, Name, For, severity, noData),
             CustomSet => GuardrailDefinition.ForPrometheus(Name!, PrometheusUrl!, Query, GuardrailOperators.Parse(Operator), Threshold, For, severity, noData, MinimumTrafficQuery, MinimumTraffic),
             CohortSet or CohortCustomSet => GuardrailDefinition.ForCohort(
                 PrometheusUrl!,

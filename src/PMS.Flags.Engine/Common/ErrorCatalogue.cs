@@ -78,6 +78,29 @@ public static class ErrorCatalogue
         new("RolloutStoreMismatch", FlagsErrorKind.InvalidOperation, "The rollout runs on another store (by stable identity)."),
         new("RuleNotFound", FlagsErrorKind.ObjectNotFound, "The LaunchDarkly rule id is not on the flag."),
         new("UserRequired", FlagsErrorKind.InvalidArgument, "The acting user is required."),
+
+        // Kubernetes (KubernetesErrorIds, Guardrails/DeploymentGuardrail).
+        new("ConfigMapConflict", FlagsErrorKind.InvalidOperation, "The ConfigMap kept changing under the write (409 Conflict) beyond the bounded re-reads."),
+        new("ConfigMapDocumentInvalid", FlagsErrorKind.InvalidData, "The ConfigMap's key does not hold a JSON flag document."),
+        new("ConfigMapKeyNotFound", FlagsErrorKind.ObjectNotFound, "The ConfigMap has no such key."),
+        new("ConfigMapNotFound", FlagsErrorKind.ObjectNotFound, "The ConfigMap does not exist in the namespace."),
+        new("DeploymentNotFound", FlagsErrorKind.ObjectNotFound, "The deployment does not exist in the namespace."),
+        new("DeploymentProgressDeadlineExceeded", FlagsErrorKind.OperationTimeout, "The restart or undo WAS made and recorded, but the deployment reports ProgressDeadlineExceeded (new pods not ready); old pods keep serving."),
+        new("DeploymentRevisionNotFound", FlagsErrorKind.ObjectNotFound, "Undo: no ReplicaSet has the requested (or a previous) revision, or it is the current one."),
+        new("DeploymentRolloutTimeout", FlagsErrorKind.OperationTimeout, "The restart or undo WAS made and recorded, but its rollout did not finish within -Timeout; it goes on in the cluster."),
+        new("GuardrailDeploymentRequired", FlagsErrorKind.InvalidArgument, "A deployment guardrail needs a namespace and a deployment."),
+        new("KubeConfigInvalid", FlagsErrorKind.InvalidData, "The kubeconfig cannot be used (not YAML, no cluster, no current context)."),
+        new("KubeConfigNotFound", FlagsErrorKind.ObjectNotFound, "No kubeconfig at the path, or none found by default resolution outside a pod."),
+        new("KubeContextNotFound", FlagsErrorKind.ObjectNotFound, "The kubeconfig has no such context."),
+        new("KubernetesApiRejected", FlagsErrorKind.InvalidOperation, "The Kubernetes API server refused the request (400/422) or answered something unexpected."),
+        new("KubernetesApiUnreachable", FlagsErrorKind.ConnectionError, "The Kubernetes API server cannot be reached (connection, TLS or timeout)."),
+        new("KubernetesForbidden", FlagsErrorKind.PermissionDenied, "The Kubernetes identity may not do this (403, RBAC)."),
+        new("KubernetesNameInvalid", FlagsErrorKind.InvalidArgument, "A namespace or deployment name Kubernetes would refuse."),
+        new("KubernetesNamespaceNotFound", FlagsErrorKind.ObjectNotFound, "The namespace does not exist."),
+        new("KubernetesTimeoutInvalid", FlagsErrorKind.InvalidArgument, "-Timeout is zero or negative."),
+        new("KubernetesUnauthorized", FlagsErrorKind.AuthenticationError, "The Kubernetes token is missing, invalid or expired (401)."),
+        new("LogPatternInvalid", FlagsErrorKind.InvalidArgument, "Get-PmsLog -Match is not a valid regular expression."),
+        new("LogRangeInvalid", FlagsErrorKind.InvalidArgument, "Get-PmsLog -Tail is negative or -Since not positive."),
     };
 
     public static ErrorCatalogueEntry? Find(string errorId) => All.FirstOrDefault(e => e.ErrorId == errorId);

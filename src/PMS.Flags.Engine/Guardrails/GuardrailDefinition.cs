@@ -15,6 +15,7 @@ public sealed class GuardrailDefinition
     public const string PrometheusKind = "Prometheus";
     public const string HttpHealthKind = "HttpHealth";
     public const string CohortKind = "Cohort";
+    public const string DeploymentKind = "Deployment";
 
     public required string Kind { get; init; }
 
@@ -79,6 +80,14 @@ public sealed class GuardrailDefinition
 
     /// <summary>Cohort, custom form: PromQL for all requests per variant.</summary>
     public string? TotalQuery { get; init; }
+    /// <summary>Deployment guardrail: the namespace, deployment, kubeconfig path and context (no credentials: a path).</summary>
+    public string? Namespace { get; init; }
+
+    public string? Deployment { get; init; }
+
+    public string? KubeConfig { get; init; }
+
+    public string? KubeContext { get; init; }
 
     /// <summary>
     /// The alert expression this guardrail stands for, as a Prometheus rule would write it; for the presets exactly the
@@ -88,6 +97,7 @@ public sealed class GuardrailDefinition
     {
         HttpHealthKind => $"GET {HealthUrl} -> 2xx{(Threshold is { } t ? $" within {GuardrailResult.Number(t)}s" : "")}",
         CohortKind => CohortQueries.Describe(this),
+        DeploymentKind => $"deployment {Namespace}/{Deployment}: every pod ready, no container restarted",
         _ => $"{Query} {Operator.Symbol()} {(Threshold is { } threshold ? GuardrailResult.Number(threshold) : "?")}",
     };
 
@@ -176,6 +186,26 @@ public sealed class GuardrailDefinition
         return definition;
     }
 
+    public static GuardrailDefinition ForDeployment(string ns, string deployment, string? kubeConfig = null, string? kubeContext = null, string? name = null, TimeSpan? forDuration = null, GuardrailSeverity severity = GuardrailSeverity.Critical, NoDataPolicy noData = NoDataPolicy.Pause)
+    {
+        var definition = new GuardrailDefinition
+        {
+            Kind = DeploymentKind,
+            Name = string.IsNullOrWhiteSpace(name) ? $"Deployment {ns}/{deployment}" : name,
+            Namespace = ns,
+            Deployment = deployment,
+            KubeConfig = kubeConfig,
+            KubeContext = kubeContext,
+            Operator = GuardrailOperator.GreaterThan,
+            Threshold = 0,
+            For = forDuration ?? TimeSpan.Zero,
+            Severity = severity,
+            NoData = noData,
+        };
+        definition.Validate();
+        return definition;
+    }
+
     /// <summary>Throws a FlagsException with a stable ErrorId for the first thing wrong.</summary>
     public void Validate()
     {
@@ -231,8 +261,15 @@ public sealed class GuardrailDefinition
                 RequireUrl(PrometheusUrl, "PrometheusUrl");
                 ValidateCohort();
                 break;
+            case DeploymentKind:
+                if (string.IsNullOrWhiteSpace(Namespace) || string.IsNullOrWhiteSpace(Deployment))
+                {
+                    throw Invalid("GuardrailDeploymentRequired", $"Guardrail '{Name}' needs a namespace and a deployment.");
+                }
+
+                break;
             default:
-                throw Invalid("GuardrailKindUnknown", $"Guardrail '{Name}' has kind '{Kind}'; known kinds: {PrometheusKind}, {HttpHealthKind}, {CohortKind}.");
+                throw Invalid("GuardrailKindUnknown", $"Guardrail '{Name}' has kind '{Kind}'; known kinds: {PrometheusKind}, {HttpHealthKind}, {CohortKind}, {DeploymentKind}.");
         }
     }
 
@@ -250,7 +287,14 @@ public sealed class GuardrailDefinition
             ["threshold"] = GuardrailJson.Number(Threshold),
             ["expression"] = Expression,
         };
-        if (Kind == HttpHealthKind)
+        if (Kind == DeploymentKind)
+        {
+            o["namespace"] = Namespace;
+            o["deployment"] = Deployment;
+            o["kubeconfig"] = KubeConfig;
+            o["kube_context"] = KubeContext;
+        }
+        else if (Kind == HttpHealthKind)
         {
             o["health_url"] = HealthUrl?.AbsoluteUri;
         }
@@ -314,6 +358,10 @@ public sealed class GuardrailDefinition
                 MinimumSamples = (long?)o["minimum_samples"] ?? 500,
                 BadQuery = (string?)o["bad_query"],
                 TotalQuery = (string?)o["total_query"],
+                Namespace = (string?)o["namespace"],
+                Deployment = (string?)o["deployment"],
+                KubeConfig = (string?)o["kubeconfig"],
+                KubeContext = (string?)o["kube_context"],
             };
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidCastException or OverflowException or UriFormatException)

@@ -35,6 +35,7 @@ public sealed class GuardrailFactory : IDisposable
             GuardrailDefinition.PrometheusKind => new PrometheusGuardrail(definition, new GuardrailHttp(client.Value, options, retryServerErrors: true), time),
             GuardrailDefinition.HttpHealthKind => new HttpHealthGuardrail(definition, new GuardrailHttp(client.Value, options, retryServerErrors: false), time),
             GuardrailDefinition.CohortKind => new CohortGuardrail(definition, new GuardrailHttp(client.Value, options, retryServerErrors: true), time),
+            GuardrailDefinition.DeploymentKind => new DeploymentGuardrail(definition, time),
             _ => throw new InvalidOperationException($"Unreachable: kind '{definition.Kind}' passed validation."),
         };
     }

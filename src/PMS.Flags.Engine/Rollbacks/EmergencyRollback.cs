@@ -108,6 +108,25 @@ public sealed class EmergencyRollback
             steps.Add(new RollbackStep("Verify", "Failed", verifyStart, DateTimeOffset.UtcNow - verifyStart, ex.Message));
         }
 
+        // A store whose changes reach users later (a ConfigMap read by pods at start) restarts at once: the flag is
+        // off for users only when the restarted pods are ready, and that is what the SLA is judged on.
+        DateTimeOffset? restartedAt = null, podsReadyAt = null;
+        var awaitsPropagation = store.PropagatesLater && off.Changed;
+        if (awaitsPropagation)
+        {
+            restartedAt = DateTimeOffset.UtcNow;
+            try
+            {
+                podsReadyAt = await store.WaitForPropagationAsync(off, cancellationToken).ConfigureAwait(false);
+                steps.Add(new RollbackStep("Propagate", "Succeeded", restartedAt.Value, podsReadyAt.Value - restartedAt.Value, "restarted; the new pods serve the flag off"));
+            }
+            catch (FlagsException ex)
+            {
+                steps.Add(new RollbackStep("Propagate", "Failed", restartedAt.Value, DateTimeOffset.UtcNow - restartedAt.Value, ex.Message));
+                audit.Log.Warning($"The flag is off in {store.Name}, but the pods do not serve it yet: {ex.Message}");
+            }
+        }
+
         if (uncertain is not null && !uncertain.ChangeWasMade && !verified)
         {
             // It may have been made, and the read-back does not show it off: as far as anyone can tell, it is not off.
@@ -151,6 +170,9 @@ public sealed class EmergencyRollback
             Store = store.Name,
             StartedAt = startedAt,
             FlagOffAt = flagOffAt,
+            RestartedAt = restartedAt,
+            PodsReadyAt = podsReadyAt,
+            AwaitsPropagation = awaitsPropagation,
             CompletedAt = completedAt,
             Verified = verified,
             PreviousOn = off.Previous?.On,

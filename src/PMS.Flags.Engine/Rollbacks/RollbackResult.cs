@@ -15,6 +15,15 @@ public sealed class RollbackResult
 
     public DateTimeOffset? FlagOffAt { get; init; }
 
+    /// <summary>When the deployment restart was triggered (ConfigMap store); null for stores that are live once written.</summary>
+    public DateTimeOffset? RestartedAt { get; init; }
+
+    /// <summary>When the restarted pods were all ready, i.e. users stopped getting the feature; null if they were not.</summary>
+    public DateTimeOffset? PodsReadyAt { get; init; }
+
+    /// <summary>True when the store's change reaches users only after a restart (then the SLA is judged on PodsReadyAt).</summary>
+    public bool AwaitsPropagation { get; init; }
+
     public DateTimeOffset CompletedAt { get; init; }
 
     /// <summary>From the start of the command to its last step.</summary>
@@ -30,7 +39,7 @@ public sealed class RollbackResult
     /// <summary>False when the flag is off but its audit events could be neither written nor spooled.</summary>
     public bool Recorded { get; init; } = true;
 
-    public bool WithinSla => FlagOffAt is not null && Verified && Duration <= Sla;
+    public bool WithinSla => FlagOffAt is not null && Verified && Duration <= Sla && (!AwaitsPropagation || (PodsReadyAt is { } ready && ready - StartedAt <= Sla));
 
     public bool? PreviousOn { get; init; }
 

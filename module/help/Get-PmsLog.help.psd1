@@ -1,0 +1,31 @@
+@{
+    Synopsis    = 'Reads the logs of every pod of a deployment, merged by time; JSON log lines become objects.'
+    Description = @'
+Get-PmsLog reads each pod's log like kubectl logs (the last -Tail lines of each pod, only those of the last -Since),
+merges them by timestamp and keeps the lines that match -Match. A line that is a JSON object becomes an object with the
+line's own fields plus Pod, LogTime and Line, so Get-PmsLog -Match feature_flag_toggled yields audit-like objects you
+can filter and sort; any other line becomes an object with Pod, LogTime and Message.
+'@
+    Parameters  = @{
+        Tail  = 'Lines per pod, from the end (default 100).'
+        Since = 'Only lines newer than this (for example 00:15:00).'
+        Match = 'A regular expression the line must match.'
+        Namespace  = 'The namespace of the deployment (default pms).'
+        Deployment = 'The deployment (default pms-backend).'
+        KubeConfig = 'The kubeconfig file. Default: the first file in KUBECONFIG, then ~/.kube/config, then the in-cluster service account when running in a pod.'
+        KubeContext = 'The kubeconfig context to use instead of its current-context; KubeContextNotFound when the kubeconfig has no such context.'
+    }
+    Outputs     = @{
+        'System.Management.Automation.PSObject' = 'PMS.Flags.LogRecord (a JSON line: its fields, Pod, LogTime, Line) or PMS.Flags.LogLine (Pod, LogTime, Message).'
+    }
+    Examples    = @(
+        @{
+            Title   = 'Who toggled flags in the last hour'
+            Code    = 'Get-PmsLog -Match feature_flag_toggled -Since 01:00:00 | Format-Table LogTime, Pod, feature_flag, new_state, user_id'
+            Remarks = 'The application''s structured log lines, as objects.'
+        }
+    )
+    Notes       = @'
+Error ids: LogPatternInvalid, LogRangeInvalid, and those of Get-PmsDeploymentHealth.
+'@
+}

@@ -1,0 +1,40 @@
+@{
+    Synopsis    = 'Answers "why is my flag not taking effect?": store state versus what the pods report versus which pods predate the change.'
+    Description = @'
+Test-FlagPropagation runs the playbook's "flag not taking effect" procedure as one verdict. It reads the flag from the
+ConfigMap (the store), asks the application's /api/v1/feature-flags/status through -StatusUrl often enough to reach
+every pod behind the Service, and compares both with which pods started before the ConfigMap last changed.
+Verdict is one of: Propagated (every pod reports the store's value), PodsStale (pods that started before the change still
+serve the old value: restart the deployment), RolloutInProgress (wait), AppDisagrees (fresh pods report another value or
+lack the flag: the application reads another key or caches), FlagNotInStore, StatusUnavailable. Recommendation says the
+fix. It changes nothing.
+'@
+    Parameters  = @{
+        Flag        = 'The flag key.'
+        Environment = 'The environment (document section), for example production.'
+        StatusUrl   = 'The application''s status endpoint, for example https://api.pms.example.com/api/v1/feature-flags/status.'
+        Token       = 'The bearer token the status endpoint requires; never written to output, verbose or errors.'
+        ConfigMap   = 'The flag ConfigMap (default feature-flags-config).'
+        Key         = 'The ConfigMap key holding the JSON document (default feature_flags.json).'
+        Namespace  = 'The namespace of the deployment (default pms).'
+        Deployment = 'The deployment (default pms-backend).'
+        KubeConfig = 'The kubeconfig file. Default: the first file in KUBECONFIG, then ~/.kube/config, then the in-cluster service account when running in a pod.'
+        KubeContext = 'The kubeconfig context to use instead of its current-context; KubeContextNotFound when the kubeconfig has no such context.'
+    }
+    Outputs     = @{
+        'PMS.Flags.Engine.Kubernetes.PropagationReport' = 'Flag, Environment, StoreValue, ConfigMapChangedAt, Pods (Pod, Ready, StartedAt, StartedAfterConfigChange, Reported, Matches), Verdict, Recommendation, StatusError.'
+    }
+    Examples    = @(
+        @{
+            Title   = 'Debug a flag that does not take effect'
+            Code    = @'
+$token = Read-Host -AsSecureString 'API token'
+Test-FlagPropagation -Flag new_billing_engine -Environment production -StatusUrl https://api.pms.example.com/api/v1/feature-flags/status -Token $token | Format-List Verdict, Recommendation, Pods
+'@
+            Remarks = 'PodsStale with a Restart-PmsDeployment recommendation is the usual answer after editing the ConfigMap.'
+        }
+    )
+    Notes       = @'
+Error ids: ConfigMapNotFound, ConfigMapKeyNotFound, ConfigMapDocumentInvalid, and those of Get-PmsDeploymentHealth.
+'@
+}
