@@ -23,6 +23,9 @@ $config.TestResult.OutputFormat = 'NUnitXml'
 $config.TestResult.OutputPath = Join-Path (Split-Path $SummaryPath) 'pester.xml'
 if ($Tag) { $config.Filter.Tag = $Tag -split ',' }
 $result = Invoke-Pester -Configuration $config
+# The throwaway PostgreSQL cluster is one per run (test files started it through Start-TestPostgres): remove it now.
+. (Join-Path $PSScriptRoot 'Servers.ps1')
+Stop-TestPostgres
 if (-not $result) {
     # Pester reports some failures (no test files, a broken configuration) as an error record and no result.
     [ordered]@{ Passed = 0; Failed = 1; Skipped = 0; NotRun = 0 } | ConvertTo-Json | Set-Content -Path $SummaryPath
