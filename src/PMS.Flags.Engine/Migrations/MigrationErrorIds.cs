@@ -39,6 +39,9 @@ public static class MigrationErrorIds
     /// <summary>The downgrade crosses a Destructive or Unknown revision and -AllowDataLoss was not given.</summary>
     public const string DataLossRefused = "MigrationDataLossRefused";
 
+    /// <summary>The database moved between planning and running (someone else migrated it); nothing was run.</summary>
+    public const string CurrentChanged = "MigrationCurrentChanged";
+
     /// <summary>alembic exited with an error; the message says at which revision the database was left.</summary>
     public const string AlembicFailed = "AlembicFailed";
 
