@@ -28,6 +28,10 @@
         'Suspend-FlagRollout'
         'Resume-FlagRollout'
         'Stop-FlagRollout'
+        'Get-PmsMigration'
+        'Invoke-PmsMigration'
+        'Test-PmsDatabase'
+        'Get-PmsDatabaseTable'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

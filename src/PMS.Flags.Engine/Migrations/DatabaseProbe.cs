@@ -20,6 +20,8 @@ public sealed class DatabaseProbe
     /// <summary>Round trip of a trivial query on the open connection (connecting is ConnectTime).</summary>
     public TimeSpan Latency { get; init; }
 
+    public double LatencyMilliseconds => Latency.TotalMilliseconds;
+
     public TimeSpan ConnectTime { get; init; }
 
     public bool Tls { get; init; }

@@ -33,5 +33,11 @@ public sealed class MigrationResult
 
     public bool AuditSpooled { get; init; }
 
+    public string FromText => MigrationPlan.Describe(From);
+
+    public string ToText => MigrationPlan.Describe(To);
+
+    public int StepCount => Steps.Count;
+
     public override string ToString() => $"{Action} {Database}: {MigrationPlan.Describe(From)} -> {MigrationPlan.Describe(To)}{(Succeeded ? "" : " (failed)")}";
 }

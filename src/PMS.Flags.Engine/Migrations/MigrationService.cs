@@ -54,6 +54,14 @@ public sealed class MigrationService
         return MigrationPlanner.Plan(Graph, current, action, requested);
     }
 
+    public static void RequireReason(string? reason)
+    {
+        if (string.IsNullOrWhiteSpace(reason))
+        {
+            throw new FlagsException("ReasonRequired", FlagsErrorKind.InvalidArgument, "A reason is required for every schema change; it goes into the audit record.");
+        }
+    }
+
     /// <summary>Throws DataLossRefused when a downgrade crosses a Destructive or Unknown revision without consent.</summary>
     public static void RefuseDataLoss(MigrationPlan plan, bool allowDataLoss)
     {
@@ -88,6 +96,7 @@ public sealed class MigrationService
     /// <summary>Runs the plan with alembic and records it. Audit first: the ledger is checked before alembic starts.</summary>
     public async Task<MigrationResult> RunAsync(MigrationPlan plan, MigrationRequest request, AuditTrail trail, IOperationLog log, CancellationToken cancellationToken)
     {
+        RequireReason(request.Reason);
         RefuseDataLoss(plan, request.AllowDataLoss);
         var ini = Project.RequireIni();
         Alembic.EnsureAvailable();
@@ -120,7 +129,7 @@ public sealed class MigrationService
         if (!run.Succeeded)
         {
             var changed = !after.OrderBy(c => c, StringComparer.Ordinal).SequenceEqual(plan.From.OrderBy(c => c, StringComparer.Ordinal));
-            throw new FlagsException(MigrationErrorIds.AlembicFailed, FlagsErrorKind.InvalidOperation, $"alembic {Verb(plan.Action)} {AlembicTarget(plan)} failed (exit {run.ExitCode}): {run.ErrorSummary}. The database is at {MigrationPlan.Describe(after)} ({(changed ? "changed from" : "unchanged from")} {MigrationPlan.Describe(plan.From)}); the failure is recorded as #{record.Event.Sequence}.", plan.Requested)
+            throw new FlagsException(MigrationErrorIds.AlembicFailed, FlagsErrorKind.InvalidOperation, $"alembic {Verb(plan.Action)} {AlembicTarget(plan)} failed (exit {run.ExitCode}): {run.ErrorSummary}. The database is at {MigrationPlan.Describe(after)} ({(changed ? "changed from" : "unchanged from")} {MigrationPlan.Describe(plan.From)}); the failure is recorded ({(record.Spooled ? "spooled" : "#" + record.Event.Sequence)}).", plan.Requested)
             {
                 ChangeWasMade = changed,
             };

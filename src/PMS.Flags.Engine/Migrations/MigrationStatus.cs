@@ -26,5 +26,12 @@ public sealed class MigrationStatus
     /// <summary>Revisions the database records that no script defines (alembic would fail with "Can't locate revision").</summary>
     public IReadOnlyList<string> UnknownCurrent { get; init; } = Array.Empty<string>();
 
+    /// <summary>Current as alembic current prints it in one line; &lt;base&gt; when empty.</summary>
+    public string CurrentText => MigrationPlan.Describe(Current);
+
+    public string HeadsText => MigrationPlan.Describe(Heads);
+
+    public int PendingCount => Pending.Count;
+
     public override string ToString() => $"{Database}: {(Current.Count == 0 ? "<base>" : string.Join(", ", Current))}, heads {string.Join(", ", Heads)}, {Pending.Count} pending";
 }
