@@ -138,7 +138,8 @@ public sealed class RevisionGraph
         var order = new List<MigrationRevision>(byId.Count);
         while (ready.Count > 0)
         {
-            var id = ready.Max!;
+            // Among revisions ready together, the lowest id first: the order alembic 1.8 lists (and runs) siblings in.
+            var id = ready.Min!;
             ready.Remove(id);
             order.Add(byId[id]);
             foreach (var down in byId[id].DownRevisions)
