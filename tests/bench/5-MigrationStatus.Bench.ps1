@@ -19,7 +19,7 @@ try {
     $previous = @()
     for ($i = 0; $i -lt $Revisions; $i++) {
         # Every 50 revisions a two-revision branch that the next one merges.
-        $down = if ($i % 50 -eq 2 -and $i -ge 2) { @($ids[$i - 2]) } elseif ($i % 50 -eq 3 -and $i -ge 3) { @($ids[$i - 2], $ids[$i - 1]) } else { $previous }
+        $down = @(if ($i % 50 -eq 2 -and $i -ge 2) { $ids[$i - 2] } elseif ($i % 50 -eq 3 -and $i -ge 3) { $ids[$i - 2], $ids[$i - 1] } else { $previous })
         $downText = switch ($down.Count) { 0 { 'None' } 1 { "'$($down[0])'" } default { '(' + (($down | ForEach-Object { "'$_'" }) -join ', ') + ')' } }
         $downgrade = if ($i % 7 -eq 0) { "    op.drop_column('t', 'c$i')" } else { "    op.drop_index('ix_$i', table_name='t')" }
         @"
@@ -50,8 +50,8 @@ $downgrade
     $db = New-TestDatabase 'bench'
     $env:DATABASE_URL = "postgresql+psycopg2://$($db.User):$($db.Password)@$($db.Host):$($db.Port)/$($db.Name)"
     $stampAt = $ids[[int]($Revisions * 0.8)]
-    & /usr/bin/alembic -c $ini stamp $stampAt 2>$null | Out-Null
-    if ($LASTEXITCODE) { throw "alembic stamp failed ($LASTEXITCODE)" }
+    $stampOutput = & /usr/bin/alembic -c $ini stamp $stampAt 2>&1
+    if ($LASTEXITCODE) { throw "alembic stamp failed ($LASTEXITCODE): $($stampOutput -join "`n")" }
 
     $first = [Diagnostics.Stopwatch]::StartNew()
     $status = Get-PmsMigration -ConnectionString $db.ConnectionString -ScriptLocation $ini
@@ -68,8 +68,8 @@ $downgrade
         $sw.Elapsed.TotalMilliseconds
     }
     # Same answer, or the comparison means nothing.
-    if ("$current".Trim() -ne $status.Current[0]) { throw "alembic current says '$current', Get-PmsMigration says '$($status.CurrentText)'" }
-    if ("$heads".Trim() -ne "$($status.Heads[0]) (head)") { throw "alembic heads says '$heads', Get-PmsMigration says '$($status.HeadsText)'" }
+    if (("$current" -replace '\s*\(.*$', '').Trim() -ne $status.Current[0]) { throw "alembic current says '$current', Get-PmsMigration says '$($status.CurrentText)'" }
+    if (("$heads" -replace '\s*\(.*$', '').Trim() -ne $status.Heads[0]) { throw "alembic heads says '$heads', Get-PmsMigration says '$($status.HeadsText)'" }
 
     $oursMedian = ($ours | Sort-Object)[[int]($Runs / 2)]
     $theirsMedian = ($theirs | Sort-Object)[[int]($AlembicRuns / 2)]
