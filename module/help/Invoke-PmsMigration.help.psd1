@@ -39,7 +39,7 @@ ask unless -Force or -Confirm:$false is given.
         TimeoutSec       = 'Seconds to wait for the connection when reading the current revision; default 15. alembic''s own run is not limited.'
         Reason           = 'Why the schema changes, for the audit record. Required; an empty or blank reason fails with ReasonRequired.'
         ApprovalTicket   = 'The change ticket to record with the event.'
-        Environment      = 'The environment the database belongs to (for example production), recorded with the event.'
+        Environment      = 'The environment the database belongs to (for example production), recorded with the event. Accepts pipeline input by property name.'
         User             = 'Who is migrating, as recorded in the event''s user_id. Defaults to $env:GITHUB_ACTOR, then $env:BUILD_REQUESTEDFOREMAIL, then the operating-system user name.'
         Ledger           = 'The audit ledger, as returned by Connect-FlagLedger -NoDefault. Defaults to the session''s ledger, or the default ledger (see Connect-FlagLedger).'
         Via              = 'Where alembic runs. Local (the default and, for now, the only value) runs the alembic executable on this machine.'

@@ -41,7 +41,7 @@ public sealed class InvokePmsMigrationCommand : DatabaseCommandBase
     [Parameter]
     public string? ApprovalTicket { get; set; }
 
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Environment { get; set; }
 
     [Parameter]
@@ -132,7 +132,8 @@ public sealed class InvokePmsMigrationCommand : DatabaseCommandBase
             return ShouldProcess(target, description);
         }
 
+        // ShouldProcess already asked when $ConfirmPreference is Medium or lower; at the default High only this asks.
         var preference = SessionState.PSVariable.GetValue("ConfirmPreference") is ConfirmImpact p ? p : ConfirmImpact.High;
-        return ShouldProcess(target, description) && (preference == ConfirmImpact.None || ShouldContinue($"{description} on {target}?", "Confirm schema change"));
+        return ShouldProcess(target, description) && (preference != ConfirmImpact.High || ShouldContinue($"{description} on {target}?", "Confirm schema change"));
     }
 }

@@ -121,6 +121,20 @@ public sealed class MigrationServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_recorded_revision_no_script_defines_is_reported_and_refused_for_runs()
+    {
+        AlembicFixture.Run(AlembicFixture.IniPath, DatabaseUrl, "upgrade", "0001");
+        cluster.Sql("UPDATE alembic_version SET version_num = 'deadbeef'", databaseName);
+        var service = Service();
+        var status = await service.GetStatusAsync(CancellationToken.None);
+        Assert.Equal(new[] { "deadbeef" }, status.Current);
+        Assert.Equal(new[] { "deadbeef" }, status.UnknownCurrent);
+        Assert.False(status.IsAtHead);
+        var refusal = await Assert.ThrowsAsync<FlagsException>(() => service.PlanAsync(MigrationAction.Upgrade, "head", CancellationToken.None));
+        Assert.Equal(MigrationErrorIds.CurrentRevisionUnknown, refusal.ErrorId);
+    }
+
+    [Fact]
     public async Task Probe_and_table_list_read_the_server()
     {
         AlembicFixture.Run(AlembicFixture.IniPath, DatabaseUrl, "upgrade", "0001");
