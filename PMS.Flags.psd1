@@ -33,6 +33,10 @@
         'Undo-PmsDeployment'
         'Get-PmsLog'
         'Test-FlagPropagation'
+        'Get-PmsMigration'
+        'Invoke-PmsMigration'
+        'Test-PmsDatabase'
+        'Get-PmsDatabaseTable'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -54,8 +54,14 @@ $Dependencies = @(
     'KubernetesClient.dll'
     'Fractions.dll'
     'YamlDotNet.dll'
+    # Npgsql and its two abstractions: loaded only when a database cmdlet first runs.
+    'Npgsql.dll'
+    'Microsoft.Extensions.Logging.Abstractions.dll'
+    'Microsoft.Extensions.DependencyInjection.Abstractions.dll'
 )
 $NotShipped = @('Newtonsoft.Json.dll', 'System.Management.Automation.dll')
+# Npgsql's net8.0 build asks for System.Diagnostics.DiagnosticSource 9.0; the .NET 10 runtime's own copy serves it.
+$NotShipped += 'System.Diagnostics.DiagnosticSource.dll'
 
 function Invoke-Native([scriptblock] $Command) {
     & $Command

@@ -24,6 +24,9 @@ $config.TestResult.OutputFormat = 'NUnitXml'
 $config.TestResult.OutputPath = Join-Path (Split-Path $SummaryPath) 'pester.xml'
 if ($Tag) { $config.Filter.Tag = $Tag -split ',' }
 $result = Invoke-Pester -Configuration $config
+# The throwaway PostgreSQL cluster is one per run (test files started it through Start-TestPostgres): remove it now.
+. (Join-Path $PSScriptRoot 'Servers.ps1')
+Stop-TestPostgres
 
 function Write-Summary([int] $Failed, $Result) {
     $names = { param($tests) @($tests | ForEach-Object { $_.ExpandedPath }) }

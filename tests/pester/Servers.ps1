@@ -100,3 +100,77 @@ function Set-BackendTraffic($Server, [hashtable] $Settings) {
     # Any of: baseErrorRate, cohortErrorRate, cohortSlowRate (shares of EXPOSED requests), rps, faulty, errorRate, latencySeconds.
     $null = Invoke-RestMethod -Method Post "$($Server.BaseUri)/_control/fault" -ContentType 'application/json' -Body ($Settings | ConvertTo-Json)
 }
+
+# A throwaway PostgreSQL 15 cluster for the run (toolchain.md section 5), reused by every test file that asks for it:
+# Start-TestPostgres starts it once per process, New-TestDatabase gives each file its own database, and
+# Stop-TestPostgres (called by Invoke-PesterSuite.ps1 after the run, and on process exit as a safety net) removes it.
+# TCP connections need a password (scram-sha-256), so tests exercise real authentication and prove the password never
+# leaks; initdb refuses root, so the server runs as the 'postgres' user through runuser when we are root.
+
+$script:PostgresBin = '/usr/lib/postgresql/15/bin'
+
+function Invoke-AsPostgresUser([string] $Program, [string[]] $Arguments) {
+    $exe = Join-Path $script:PostgresBin $Program
+    $output = if ([Environment]::UserName -eq 'root') { & runuser -u postgres -- $exe @Arguments 2>&1 } else { & $exe @Arguments 2>&1 }
+    if ($LASTEXITCODE) { throw "$Program failed ($LASTEXITCODE): $($output -join "`n")" }
+}
+
+function Start-TestPostgres {
+    if ($global:PmsTestPostgres) { return $global:PmsTestPostgres }
+    if (-not (Test-Path (Join-Path $script:PostgresBin 'initdb'))) { throw 'PostgreSQL 15 is not installed: run build.ps1 Bootstrap (build/bootstrap/30-postgres-alembic.sh) as root.' }
+    $root = Join-Path ([IO.Path]::GetTempPath()) ('pms-flags-pg-' + [guid]::NewGuid().ToString('N'))
+    $password = 'pg-' + [guid]::NewGuid().ToString('N')
+    $null = New-Item -ItemType Directory -Force $root
+    $pwFile = Join-Path $root 'pwfile'
+    [IO.File]::WriteAllText($pwFile, $password)
+    if ([Environment]::UserName -eq 'root') { & chown -R postgres:postgres $root; & chmod 700 $root }
+    $port = Get-FreeTcpPort
+    Invoke-AsPostgresUser 'initdb' @('-D', "$root/data", '-U', 'postgres', "--pwfile=$pwFile", '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8')
+    [IO.File]::Delete($pwFile)
+    Invoke-AsPostgresUser 'pg_ctl' @('-D', "$root/data", '-l', "$root/server.log", '-w', '-t', '30', '-o', "-p $port -k $root -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off", 'start')
+    $cluster = [pscustomobject]@{ Root = $root; Host = '127.0.0.1'; Port = $port; User = 'postgres'; Password = $password; Databases = [Collections.Generic.List[string]]::new() }
+    $global:PmsTestPostgres = $cluster
+    # If the run dies before Stop-TestPostgres, do not leave a postmaster behind.
+    $null = Register-EngineEvent -SourceIdentifier PowerShell.Exiting -Action { if ($global:PmsTestPostgres) { Stop-TestPostgres } }
+    $cluster
+}
+
+function Invoke-TestPostgresSql([string] $Sql, [string] $Database = 'postgres') {
+    <# Runs SQL through the cluster's own unix socket as the superuser (no password: local trust), returning rows as text. #>
+    $cluster = Start-TestPostgres
+    $psql = Join-Path $script:PostgresBin 'psql'
+    $arguments = @('-h', $cluster.Root, '-p', "$($cluster.Port)", '-U', 'postgres', '-d', $Database, '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', $Sql)
+    $output = if ([Environment]::UserName -eq 'root') { & runuser -u postgres -- $psql @arguments 2>&1 } else { & $psql @arguments 2>&1 }
+    if ($LASTEXITCODE) { throw "psql failed ($LASTEXITCODE): $($output -join "`n")" }
+    @($output | ForEach-Object { "$_" })
+}
+
+function New-TestDatabase([string] $Prefix = 'pester') {
+    <# A fresh database for one test file; returns its Npgsql connection string (with the password) and its parts. #>
+    $cluster = Start-TestPostgres
+    $name = ($Prefix.ToLowerInvariant() -replace '[^a-z0-9_]', '_') + '_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+    $null = Invoke-TestPostgresSql "CREATE DATABASE $name"
+    $cluster.Databases.Add($name)
+    [pscustomobject]@{
+        Name             = $name
+        Host             = $cluster.Host
+        Port             = $cluster.Port
+        User             = $cluster.User
+        Password         = $cluster.Password
+        ConnectionString = "Host=$($cluster.Host);Port=$($cluster.Port);Username=$($cluster.User);Password=$($cluster.Password);Database=$name"
+    }
+}
+
+function Remove-TestDatabase($Database) {
+    if (-not $Database -or -not $global:PmsTestPostgres) { return }
+    $null = Invoke-TestPostgresSql "DROP DATABASE IF EXISTS $($Database.Name) WITH (FORCE)"
+    $null = $global:PmsTestPostgres.Databases.Remove($Database.Name)
+}
+
+function Stop-TestPostgres {
+    $cluster = $global:PmsTestPostgres
+    if (-not $cluster) { return }
+    $global:PmsTestPostgres = $null
+    try { Invoke-AsPostgresUser 'pg_ctl' @('-D', "$($cluster.Root)/data", '-m', 'fast', '-w', 'stop') }
+    finally { Remove-Item -LiteralPath $cluster.Root -Recurse -Force -ErrorAction SilentlyContinue }
+}

@@ -30,6 +30,11 @@ BeforeAll {
         'Undo-PmsDeployment'       = @{ Parameters = 'Confirm', 'Deployment', 'Force', 'KubeConfig', 'KubeContext', 'Ledger', 'Namespace', 'Reason', 'Timeout', 'ToRevision', 'User', 'Wait', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Kubernetes.DeploymentRolloutResult'; Impact = 'High' }
         'Get-PmsLog'               = @{ Parameters = 'Deployment', 'KubeConfig', 'KubeContext', 'Match', 'Namespace', 'Since', 'Tail'; OutputType = 'System.Management.Automation.PSObject' }
         'Test-FlagPropagation'     = @{ Parameters = 'ConfigMap', 'Deployment', 'Environment', 'Flag', 'Key', 'KubeConfig', 'KubeContext', 'Namespace', 'StatusUrl', 'Token'; OutputType = 'PMS.Flags.Engine.Kubernetes.PropagationReport' }
+        'Get-PmsMigration'         = @{ Parameters = 'ConnectionString', 'ScriptLocation', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Migrations.MigrationStatus' }
+        # Medium on the attribute because of -Upgrade; -Downgrade and -Stamp ask as High (see Migrations.Tests.ps1).
+        'Invoke-PmsMigration'      = @{ Parameters = 'AlembicPath', 'AllowDataLoss', 'ApprovalTicket', 'Confirm', 'ConnectionString', 'Downgrade', 'Environment', 'Force', 'Ledger', 'Reason', 'ScriptLocation', 'Stamp', 'TimeoutSec', 'Upgrade', 'User', 'Via', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Migrations.MigrationResult'; Impact = 'Medium' }
+        'Test-PmsDatabase'         = @{ Parameters = 'ConnectionString', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Migrations.DatabaseProbe' }
+        'Get-PmsDatabaseTable'     = @{ Parameters = 'ConnectionString', 'Name', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Migrations.DatabaseTable' }
     }
 
     # The cmdlets that act on one rollout: named by -RolloutId (piped by property name from Get-FlagRollout) or by
@@ -85,7 +90,8 @@ Describe 'Cmdlet <_>' -Tag Surface -ForEach @(
     'Connect-FlagLedger', 'Connect-FlagStore', 'Disable-Flag', 'Enable-Flag', 'Export-FlagAudit', 'Get-Flag', 'Get-FlagAudit',
     'Invoke-EmergencyRollback', 'Set-FlagPercentage', 'Test-FlagAuditChain',
     'New-FlagGuardrail', 'Test-FlagGuardrail', 'Start-FlagRollout', 'Step-FlagRollout', 'Get-FlagRollout',
-    'Suspend-FlagRollout', 'Resume-FlagRollout', 'Stop-FlagRollout'
+    'Suspend-FlagRollout', 'Resume-FlagRollout', 'Stop-FlagRollout',
+    'Get-PmsMigration', 'Invoke-PmsMigration', 'Test-PmsDatabase', 'Get-PmsDatabaseTable'
 ) {
     BeforeAll {
         $name = $_

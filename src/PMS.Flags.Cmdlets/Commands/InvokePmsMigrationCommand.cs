@@ -1,0 +1,139 @@
+using System.Management.Automation;
+using PMS.Flags.Cmdlets.Infrastructure;
+using PMS.Flags.Engine.Common;
+using PMS.Flags.Engine.Ledger;
+using PMS.Flags.Engine.Migrations;
+
+namespace PMS.Flags.Cmdlets.Commands;
+
+/// <summary>
+/// alembic upgrade / downgrade / stamp, judged before it runs. Downgrade and stamp behave as ConfirmImpact High (they
+/// ask unless -Force or -Confirm:$false); upgrade is Medium, so the attribute says Medium.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "PmsMigration", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = UpgradeSet)]
+[OutputType(typeof(MigrationResult))]
+public sealed class InvokePmsMigrationCommand : DatabaseCommandBase
+{
+    private const string UpgradeSet = "Upgrade";
+    private const string DowngradeSet = "Downgrade";
+    private const string StampSet = "Stamp";
+
+    [Parameter(Mandatory = true, ParameterSetName = UpgradeSet)]
+    [ValidateNotNullOrEmpty]
+    public string Upgrade { get; set; } = "head";
+
+    [Parameter(Mandatory = true, ParameterSetName = DowngradeSet)]
+    [ValidateNotNullOrEmpty]
+    public string Downgrade { get; set; } = "-1";
+
+    [Parameter(Mandatory = true, ParameterSetName = StampSet)]
+    [ValidateNotNullOrEmpty]
+    public string Stamp { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string ScriptLocation { get; set; } = "";
+
+    [Parameter(Mandatory = true)]
+    [AllowEmptyString]
+    public string Reason { get; set; } = "";
+
+    [Parameter]
+    public string? ApprovalTicket { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Environment { get; set; }
+
+    [Parameter]
+    public string? User { get; set; }
+
+    [Parameter]
+    public ILedger? Ledger { get; set; }
+
+    /// <summary>Where alembic runs. Only Local for now: Pod needs the Kubernetes exec support that is still being built.</summary>
+    [Parameter]
+    [ValidateSet("Local")]
+    public string Via { get; set; } = "Local";
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string AlembicPath { get; set; } = AlembicRunner.DefaultExecutable;
+
+    [Parameter]
+    public SwitchParameter AllowDataLoss { get; set; }
+
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void ProcessFlagRecord()
+    {
+        var (action, requested) = ParameterSetName switch
+        {
+            DowngradeSet => (MigrationAction.Downgrade, Downgrade),
+            StampSet => (MigrationAction.Stamp, Stamp),
+            _ => (MigrationAction.Upgrade, Upgrade),
+        };
+        MigrationService.RequireReason(Reason);
+        var service = new MigrationService(ResolveDatabase(), ResolvePath(ScriptLocation), ResolvePath(AlembicPath));
+        service.Alembic.EnsureAvailable();
+        service.Project.RequireIni();
+        var plan = Run((_, ct) => service.PlanAsync(action, requested, ct));
+        foreach (var revision in plan.Crossed)
+        {
+            WriteVerbose(action == MigrationAction.Downgrade
+                ? $"Will downgrade {revision.Revision} ({revision.Classification}: {revision.ClassificationReason}) {revision.Message}"
+                : $"Will upgrade {revision.Revision}: {revision.Message}");
+        }
+
+        var target = service.Database.Name;
+        var description = $"alembic {action.ToString().ToLowerInvariant()} {MigrationPlan.Describe(plan.From)} -> {MigrationPlan.Describe(plan.Target)} ('{requested}', {plan.Crossed.Count} revision(s))";
+        if (WhatIfRequested)
+        {
+            var sql = Run((log, ct) => service.PreviewSqlAsync(plan, log.Engine, ct));
+            WriteInformation(new HostInformationMessage { Message = sql.TrimEnd() }, new[] { "PSHOST" });
+            if (plan.DataLoss.Count > 0 && !AllowDataLoss)
+            {
+                WriteWarning($"Without -AllowDataLoss this downgrade would be refused: {string.Join(", ", plan.DataLoss.Select(r => $"{r.Revision} ({r.Classification})"))}.");
+            }
+
+            ShouldProcess(target, description);
+            return;
+        }
+
+        MigrationService.RefuseDataLoss(plan, AllowDataLoss);
+        if (!Confirmed(action, target, description))
+        {
+            return;
+        }
+
+        var ledger = ResolveLedger(Ledger);
+        var request = new MigrationRequest
+        {
+            Reason = Reason,
+            User = UserIdentity.Resolve(User),
+            Environment = string.IsNullOrWhiteSpace(Environment) ? null : Environment,
+            ApprovalTicket = string.IsNullOrWhiteSpace(ApprovalTicket) ? null : ApprovalTicket,
+            AllowDataLoss = AllowDataLoss,
+        };
+        var result = Run((log, ct) => service.RunAsync(plan, request, AuditTrailFor(ledger, log.Engine), log.Engine, ct));
+        WriteObject(result);
+    }
+
+    /// <summary>Upgrade asks as Medium impact; downgrade and stamp ask as High: unless -Force or -Confirm:$false, always.</summary>
+    private bool Confirmed(MigrationAction action, string target, string description)
+    {
+        if (Force)
+        {
+            return true;
+        }
+
+        if (action == MigrationAction.Upgrade || MyInvocation.BoundParameters.ContainsKey("Confirm"))
+        {
+            return ShouldProcess(target, description);
+        }
+
+        // ShouldProcess already asked when $ConfirmPreference is Medium or lower; at the default High only this asks.
+        var preference = SessionState.PSVariable.GetValue("ConfirmPreference") is ConfirmImpact p ? p : ConfirmImpact.High;
+        return ShouldProcess(target, description) && (preference != ConfirmImpact.High || ShouldContinue($"{description} on {target}?", "Confirm schema change"));
+    }
+}

@@ -1,0 +1,8 @@
+namespace PMS.Flags.Engine.Migrations;
+
+public enum MigrationAction
+{
+    Upgrade,
+    Downgrade,
+    Stamp,
+}
