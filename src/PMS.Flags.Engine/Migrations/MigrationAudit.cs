@@ -18,7 +18,7 @@ internal sealed class MigrationAudit
         this.trail = trail;
     }
 
-    public void EnsureWritable() => trail.EnsureWritable();
+    public Task EnsureWritableAsync(CancellationToken cancellationToken) => trail.EnsureWritableAsync(cancellationToken);
 
     public Task<AuditRecord> RecordAsync(MigrationPlan plan, MigrationRequest request, DatabaseTarget database, string scriptLocation, IReadOnlyList<string> after, AlembicRun? run, string outcome, string? error, DateTimeOffset startedAt)
     {

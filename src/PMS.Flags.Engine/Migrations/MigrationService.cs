@@ -101,7 +101,7 @@ public sealed class MigrationService
         var ini = Project.RequireIni();
         Alembic.EnsureAvailable();
         var audit = new MigrationAudit(trail);
-        audit.EnsureWritable();
+        await audit.EnsureWritableAsync(cancellationToken).ConfigureAwait(false);
 
         var current = await postgres.ReadCurrentRevisionsAsync(cancellationToken).ConfigureAwait(false);
         if (!current.OrderBy(c => c, StringComparer.Ordinal).SequenceEqual(plan.From.OrderBy(c => c, StringComparer.Ordinal)))
