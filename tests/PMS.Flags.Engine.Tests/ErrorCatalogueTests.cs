@@ -59,6 +59,7 @@ public sealed class ErrorCatalogueTests
         }
 
         ids.UnionWith(typeof(LaunchDarklyErrorIds).GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => (string)f.GetValue(null)!));
+        ids.UnionWith(typeof(PMS.Flags.Engine.Migrations.MigrationErrorIds).GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => (string)f.GetValue(null)!));
         ids.UnionWith(typeof(PMS.Flags.Engine.Kubernetes.KubernetesErrorIds).GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => (string)f.GetValue(null)!));
         return ids;
     }
