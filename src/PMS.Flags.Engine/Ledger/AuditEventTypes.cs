@@ -23,6 +23,12 @@ public static class AuditEventTypes
         RolloutEventTypes.Resumed,
         RolloutEventTypes.Completed,
         RolloutEventTypes.RolledBack,
+        FlagOperations.PropagatedEventType,
+        Kubernetes.DeploymentAudit.Restarted,
+        Kubernetes.DeploymentAudit.Undone,
+        Migrations.MigrationEventTypes.Applied,
+        Migrations.MigrationEventTypes.Reverted,
+        Migrations.MigrationEventTypes.Stamped,
     };
 
     public static bool IsKnown(string eventType) => Known.Contains(eventType, StringComparer.OrdinalIgnoreCase);
