@@ -70,7 +70,7 @@ public sealed class LaunchDarklyResilienceTests
     public async Task Server_errors_until_the_budget_runs_out_say_no_change_was_confirmed()
     {
         await using var kit = await LaunchDarklyTestKit.StartAsync();
-        var store = kit.Store(budget: TimeSpan.FromMilliseconds(1500));
+        var store = kit.Store(budget: TimeSpan.FromSeconds(6));
         kit.Fault("503", count: 1000);
         var before = kit.Flag("new-billing");
 
@@ -182,11 +182,21 @@ public sealed class LaunchDarklyResilienceTests
     public async Task Cancellation_stops_a_rate_limit_wait_and_is_not_reported_as_a_budget_problem()
     {
         await using var kit = await LaunchDarklyTestKit.StartAsync();
-        var store = kit.Store();
-        kit.Fault("429-reset", resetMs: 3000);
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var store = kit.Store(budget: TimeSpan.FromSeconds(60));
+        kit.Fault("429-reset", resetMs: 30_000);
+        using var cancel = new CancellationTokenSource();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.ApplyAsync(TurnOff("new-billing", "production"), cancel.Token));
+        // Cancel once the stand-in has refused the change, i.e. while the client waits for the reset -- not after a fixed
+        // delay, which a busy machine can spend before the first request is even sent.
+        var apply = store.ApplyAsync(TurnOff("new-billing", "production"), cancel.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (kit.Patches.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => apply);
 
         Assert.Single(kit.Patches);
         Assert.Empty(kit.State.Audit);
