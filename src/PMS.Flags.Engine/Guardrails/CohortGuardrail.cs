@@ -146,6 +146,13 @@ public sealed class CohortGuardrail : IGuardrail
         };
 
         var minimum = Definition.MinimumSamples;
+        if (!context.InStage && context.StagePercentage == 0 && evidence.TreatmentRequests <= 0 && evidence.ControlRequests > 0)
+        {
+            // Before a rollout nobody is exposed, so there is no treatment cohort yet; seeing the control cohort proves the
+            // queries and labels work, which is all a start can ask of this guardrail. Stage 1 is where it starts judging.
+            return Finish(baseline with { Counted = false, Reason = $"nothing is exposed yet: {Definition.Control} {Whole(evidence.ControlRequests)} requests {Span(since, evidence.Window)}; the comparison starts with the first stage", Warnings = warnings, Cohort = evidence }, started);
+        }
+
         if (evidence.ControlRequests <= 0 && evidence.TreatmentRequests > 0 && !context.InStage)
         {
             return Finish(baseline with { Status = GuardrailStatus.NoData, Counted = false, Reason = $"only {Definition.Treatment} requests {Span(since, evidence.Window)}: the flag serves everyone, so there is no unexposed cohort to compare with", Warnings = warnings, Cohort = evidence }, started);

@@ -23,6 +23,9 @@ public sealed record GuardrailContext
     /// <summary>True inside a rollout stage: a fault found in an answer then makes the guardrail blind (Error) instead of throwing.</summary>
     public bool InStage => StageEnteredAt is not null;
 
+    /// <summary>The check before a rollout starts, with the flag's exposure at that moment (0 when nothing is exposed yet).</summary>
+    public static GuardrailContext BeforeRollout(decimal? exposure) => new() { StagePercentage = exposure };
+
     public static GuardrailContext ForStage(DateTimeOffset? stageEnteredAt, DateTimeOffset? bakeDueAt, decimal? stagePercentage = null)
         => new() { StageEnteredAt = stageEnteredAt, BakeDueAt = bakeDueAt, StagePercentage = stagePercentage };
 }

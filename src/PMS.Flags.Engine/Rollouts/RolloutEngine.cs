@@ -61,7 +61,7 @@ public sealed class RolloutEngine
     {
         var current = await ValidateStartAsync(plan, cancellationToken).ConfigureAwait(false);
         await EnsureStartableAsync(plan, cancellationToken).ConfigureAwait(false);
-        var results = await PreflightAsync(plan, cancellationToken).ConfigureAwait(false);
+        var results = await PreflightAsync(plan, current, cancellationToken).ConfigureAwait(false);
         return plan.Preview(current, results);
     }
 
@@ -76,7 +76,7 @@ public sealed class RolloutEngine
 
         // Checked here as well as under the expected head below, so a second rollout is refused before Prometheus is asked.
         await EnsureStartableAsync(plan, cancellationToken).ConfigureAwait(false);
-        var baseline = await PreflightAsync(plan, cancellationToken).ConfigureAwait(false);
+        var baseline = await PreflightAsync(plan, current, cancellationToken).ConfigureAwait(false);
         foreach (var unhealthy in baseline.Where(b => b.Status != GuardrailStatus.Healthy))
         {
             Log.Warning($"Before the rollout starts, {unhealthy.Evidence}");
@@ -445,10 +445,11 @@ public sealed class RolloutEngine
         }
     }
 
-    private async Task<IReadOnlyList<GuardrailResult>> PreflightAsync(RolloutPlan plan, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<GuardrailResult>> PreflightAsync(RolloutPlan plan, FlagState current, CancellationToken cancellationToken)
     {
         // Unlike during a Step, a rejected query here is a bad input: it throws PrometheusQueryRejected before any change.
-        var tasks = plan.Guardrails.Select(d => guardrailFactory.Create(d).EvaluateAsync(cancellationToken)).ToArray();
+        var context = GuardrailContext.BeforeRollout(current.EffectivePercentage);
+        var tasks = plan.Guardrails.Select(d => guardrailFactory.Create(d).EvaluateAsync(context, cancellationToken)).ToArray();
         return await Task.WhenAll(tasks).ConfigureAwait(false);
     }
 
