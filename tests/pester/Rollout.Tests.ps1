@@ -503,14 +503,12 @@ $result = Step-FlagRollout -RolloutId $RolloutId -User $Name -WarningAction Sile
         $guardrail = New-FlagGuardrail -Name ErrorRate -PrometheusUrl $down -Query $script:ErrorQuery -Operator GreaterThan -Threshold 1
         $guardrail.NoData | Should -Be 'Pause'
         $nothing = New-FlagGuardrail -Name Empty -PrometheusUrl $prometheusUri -Query 'sum(rate(pms_no_such_metric_total[5s]))' -Operator GreaterThan -Threshold 1 -NoData Fail
-        $document = [IO.File]::ReadAllBytes($flagFile)
-        $ledger = if (Test-Path $case.LedgerPath) { [IO.File]::ReadAllBytes($case.LedgerPath) } else { $null }
+        $before = Get-FileSnapshot -Path $flagFile, $case.LedgerPath
 
-        { Start-FlagRollout -Flag $script:Flag -Environment staging -Stages 5, 25 -BakeTime 0 -Guardrail $guardrail -Reason 'blind' -NoWait -ErrorAction Stop 3>$null } | Should -Throw -ErrorId RolloutGuardrailNoData
-        { Start-FlagRollout -Flag $script:Flag -Environment staging -Stages 5, 25 -BakeTime 0 -Guardrail $nothing -Reason 'empty' -NoWait -ErrorAction Stop 3>$null } | Should -Throw -ErrorId RolloutGuardrailNoData
+        { Start-FlagRollout -Flag $script:Flag -Environment staging -Stages 5, 25 -BakeTime 0 -Guardrail $guardrail -Reason 'blind' -NoWait -ErrorAction Stop 3>$null } | Should -Throw -ErrorId "RolloutGuardrailNoData,PMS.Flags.Cmdlets.Commands.StartFlagRolloutCommand"
+        { Start-FlagRollout -Flag $script:Flag -Environment staging -Stages 5, 25 -BakeTime 0 -Guardrail $nothing -Reason 'empty' -NoWait -ErrorAction Stop 3>$null } | Should -Throw -ErrorId "RolloutGuardrailNoData,PMS.Flags.Cmdlets.Commands.StartFlagRolloutCommand"
 
-        [IO.File]::ReadAllBytes($flagFile) | Should -Be $document
-        if ($null -eq $ledger) { Test-Path $case.LedgerPath | Should -BeFalse } else { [IO.File]::ReadAllBytes($case.LedgerPath) | Should -Be $ledger }
+        Get-FileSnapshot -Path $flagFile, $case.LedgerPath | Should -Be $before
         @(Get-FlagRollout -Flag $script:Flag -Environment staging).Count | Should -Be 0
     }
 

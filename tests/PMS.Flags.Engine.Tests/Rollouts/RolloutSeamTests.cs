@@ -51,7 +51,7 @@ public sealed class RolloutSeamTests : IDisposable
         var due = await f.NewEngine(store).StepAsync(plan.RolloutId, "ci", None);
 
         var toggled = f.Events(FlagOperations.ToggledEventType).First();
-        var propagated = Assert.Single(f.Events(FlagOperations.PropagatedEventType).Where(e => e.RolloutId == plan.RolloutId && e.RolloutPercentage == 5m));
+        var propagated = Assert.Single(f.Events(FlagOperations.PropagatedEventType), e => e.RolloutId == plan.RolloutId && e.RolloutPercentage == 5m);
         Assert.Equal("propagated", propagated.Outcome);
         Assert.Equal(TimeSpan.FromMinutes(10), propagated.Timestamp - toggled.Timestamp);
         Assert.True(propagated.Sequence > toggled.Sequence);
