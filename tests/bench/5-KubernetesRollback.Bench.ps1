@@ -22,15 +22,17 @@ try {
 
     # The same two requests the store makes, sent directly over the same https port (TLS session warm).
     $handler = [System.Net.Http.HttpClientHandler]::new()
-    $ca = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem($k8s.Ca)
-    $handler.ServerCertificateCustomValidationCallback = { param($m, $cert, $chain, $errors) $cert.Thumbprint -eq $ca.Thumbprint }.GetNewClosure()
+    # A script-block callback would run on a thread without a runspace; on loopback against the stand-in the built-in
+    # accept-any validator is fine for a baseline (the module itself verifies the stand-in's CA).
+    $handler.ServerCertificateCustomValidationCallback = [System.Net.Http.HttpClientHandler]::DangerousAcceptAnyServerCertificateValidator
     $client = [System.Net.Http.HttpClient]::new($handler)
     $client.DefaultRequestHeaders.Authorization = [System.Net.Http.Headers.AuthenticationHeaderValue]::new('Bearer', $script:KubeToken)
     $url = "$($k8s.TlsUri)/api/v1/namespaces/pms/configmaps/feature-flags-config"
     function Send-RawOff {
-        $cm = $client.GetStringAsync($url).GetAwaiter().GetResult() | ConvertFrom-Json
-        $cm.data.'feature_flags.json' = $cm.data.'feature_flags.json' -replace '"patient_portal_v2": \{ "enabled": true', '"patient_portal_v2": { "enabled": false'
-        $content = [System.Net.Http.StringContent]::new(($cm | ConvertTo-Json -Depth 10 -Compress), [Text.Encoding]::UTF8, 'application/json')
+        # Text only (no JSON parsing in PowerShell), so the baseline is the two requests and little else.
+        $text = $client.GetStringAsync($url).GetAwaiter().GetResult()
+        $text = $text.Replace('\"patient_portal_v2\": { \"enabled\": true', '\"patient_portal_v2\": { \"enabled\": false')
+        $content = [System.Net.Http.StringContent]::new($text, [Text.Encoding]::UTF8, 'application/json')
         $response = $client.PutAsync($url, $content).GetAwaiter().GetResult()
         if (-not $response.IsSuccessStatusCode) { throw "raw PUT failed: $($response.StatusCode)" }
     }
