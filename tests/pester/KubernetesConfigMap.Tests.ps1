@@ -126,6 +126,23 @@ Describe 'ConfigMap flag store' -Tag Kubernetes {
         Get-Document | Should -Match '"patient_portal_v2": \{ "enabled": false'
     }
 
+    It 'a rollout on the ConfigMap store bakes from the moment the restarted pods are ready' {
+        $null = Connect-ConfigMapStore
+        $started = Start-FlagRollout -Flag telehealth_appointments_enabled -Environment staging -Stages 10, 100 -BakeTime 00:10:00 -Reason 'rollout on the ConfigMap' -NoWait
+        $started.Percentage | Should -Be 10
+        $value = (Get-Document | ConvertFrom-Json).staging.telehealth_appointments_enabled
+        $value.enabled | Should -BeTrue
+        $value.rollout_percentage | Should -Be 10
+        $toggled = Get-FlagAudit -EventType feature_flag_toggled | Where-Object RolloutId -EQ $started.RolloutId
+        $propagated = Get-FlagAudit -EventType feature_flag_propagated | Where-Object RolloutId -EQ $started.RolloutId
+        $propagated.Outcome | Should -Be 'propagated'
+        $propagated.Timestamp | Should -BeGreaterThan $toggled.Timestamp
+        $state = Get-FlagRollout -RolloutId $started.RolloutId
+        $state.BakeDueAt | Should -Be ($propagated.Timestamp + [TimeSpan]::FromMinutes(10))
+        # The stand-in's pods serve production; staging's value is what the restarted pods read from the ConfigMap.
+        (Get-StandInState $script:K8s).pods | ForEach-Object { $_.loadedResourceVersion | Should -Be (Get-StandInConfigMap $script:K8s).metadata.resourceVersion }
+    }
+
     Context 'bad inputs: a stable ErrorId and nothing changed' {
         It '<Case>' -ForEach @(
             @{ Case = 'a missing ConfigMap'; Id = 'ConfigMapNotFound'; Arguments = @{ Name = 'no-such-config' } }

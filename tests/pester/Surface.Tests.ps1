@@ -201,9 +201,9 @@ Describe 'Parameter details' -Tag Surface {
         $parameters['Format'].Attributes.Where({ $_ -is [System.Management.Automation.ValidateSetAttribute] }).ValidValues | Should -Be @('Json', 'Csv')
     }
 
-    It 'New-FlagGuardrail has a Preset set (default), a Custom set and a Health set, with the pinned choices' {
+    It 'New-FlagGuardrail has a Preset set (default), a Custom set, a Health set and a Deployment set, with the pinned choices' {
         $command = Get-Command New-FlagGuardrail
-        @($command.ParameterSets.Name | Sort-Object) | Should -Be @('Cohort', 'CohortCustom', 'Custom', 'Health', 'Preset')
+        @($command.ParameterSets.Name | Sort-Object) | Should -Be @('Cohort', 'CohortCustom', 'Custom', 'Deployment', 'Health', 'Preset')
         $command.DefaultParameterSet | Should -Be 'Preset'
         $validValues = { param($p) @($command.Parameters[$p].Attributes.Where({ $_ -is [System.Management.Automation.ValidateSetAttribute] }).ValidValues) }
         & $validValues 'Preset' | Should -Be @('HighErrorRate', 'SlowResponseTime')

@@ -143,7 +143,7 @@ public sealed class ConfigMapFlagStore : IFlagStore, IDisposable
             catch (FlagsException ex) when (ex.ErrorId == KubernetesErrorIds.ConfigMapConflict && attempt < MaxAttempts)
             {
                 // Someone else wrote the ConfigMap since we read it: re-read, and re-apply only our one-flag change.
-                AmbientOperationLog.Current.Verbose($"{Name} changed under the write (409 Conflict, attempt {attempt} of {MaxAttempts}); re-reading and re-applying the one change.");
+                AmbientOperationLog.Current?.Verbose($"{Name} changed under the write (409 Conflict, attempt {attempt} of {MaxAttempts}); re-reading and re-applying the one change.");
             }
             catch (FlagsException ex) when (ex.ErrorId == KubernetesErrorIds.ConfigMapConflict)
             {
@@ -165,8 +165,8 @@ public sealed class ConfigMapFlagStore : IFlagStore, IDisposable
 
         LastRestartedAt = await deployment.RestartAsync(cancellationToken).ConfigureAwait(false);
         var log = AmbientOperationLog.Current;
-        log.Verbose($"{Name} changed; restarted deployment {Namespace}/{deployment.Target.Deployment} so its pods read it.");
-        var (progress, outcome, at) = await deployment.WaitAsync(RolloutTimeout, p => log.Verbose(p.Message), cancellationToken).ConfigureAwait(false);
+        log?.Verbose($"{Name} changed; restarted deployment {Namespace}/{deployment.Target.Deployment} so its pods read it.");
+        var (progress, outcome, at) = await deployment.WaitAsync(RolloutTimeout, p => log?.Verbose(p.Message), cancellationToken).ConfigureAwait(false);
         if (outcome == DeploymentRolloutOutcome.Complete)
         {
             LastPodsReadyAt = at;
