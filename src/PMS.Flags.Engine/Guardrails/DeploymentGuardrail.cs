@@ -6,7 +6,8 @@ namespace PMS.Flags.Engine.Guardrails;
 
 /// <summary>
 /// A Kubernetes deployment as a guardrail (<c>New-FlagGuardrail -Deployment</c>): one series per pod, whose condition is
-/// "not ready, or a container restarted since the stage began" (<see cref="GuardrailStageClock"/>); healthy while every
+/// "not ready, or a container restarted since the stage began" (the rollout's <see cref="GuardrailContext.StageEnteredAt"/>;
+/// outside a stage the last <see cref="DefaultLookBack"/>); healthy while every
 /// desired pod is ready and none restarted. An API server that cannot be asked is an Error, governed by the no-data
 /// policy. KubernetesClient loads only when this guardrail is first evaluated.
 /// </summary>
@@ -32,11 +33,16 @@ public sealed class DeploymentGuardrail : IGuardrail
 
     public GuardrailDefinition Definition { get; }
 
-    public async Task<GuardrailResult> EvaluateAsync(CancellationToken cancellationToken)
+    /// <summary>Outside a rollout stage (Test-FlagGuardrail, the check before a start), restarts count over this look-back.</summary>
+    public static readonly TimeSpan DefaultLookBack = TimeSpan.FromMinutes(15);
+
+    public Task<GuardrailResult> EvaluateAsync(CancellationToken cancellationToken) => EvaluateAsync(GuardrailContext.None, cancellationToken);
+
+    public async Task<GuardrailResult> EvaluateAsync(GuardrailContext context, CancellationToken cancellationToken)
     {
         var evaluatedAt = time.GetUtcNow();
         var started = time.GetTimestamp();
-        var since = GuardrailStageClock.StageStartedAt ?? evaluatedAt - GuardrailStageClock.DefaultLookBack;
+        var since = context.StageEnteredAt ?? evaluatedAt - DefaultLookBack;
         var baseline = new GuardrailResult
         {
             Guardrail = Definition.Name,
