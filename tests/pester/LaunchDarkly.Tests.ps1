@@ -202,6 +202,16 @@ Describe 'LaunchDarkly store' -Tag LaunchDarkly {
         $completion.CompletionMatches.CompletionText | Should -Contain 'patient-portal-v2'
     }
 
+    It 'a base URI with user info is refused (InvalidBaseUri) before anything is printed; its password shows nowhere' {
+        $withUserInfo = $script:BaseUri -replace '^http://', 'http://ops:hunter2-pw@'
+        $output = & {
+            try { Connect-FlagStore -LaunchDarkly -ProjectKey pms -ApiKey $script:SecureToken -BaseUri $withUserInfo -Verbose -NoDefault } catch { $_.FullyQualifiedErrorId; $_ | Format-List * -Force | Out-String; $_.Exception.ToString() }
+        } *>&1 | Out-String
+        $output | Should -Match 'InvalidBaseUri'
+        $output | Should -Not -Match 'hunter2'
+        $output | Should -Not -Match 'Connecting to LaunchDarkly'
+    }
+
     It 'never shows the key: not in any stream, error, ledger event, object or ToString' {
         $output = & {
             # -Debug on a compiled cmdlet asks before every debug line; Continue captures the same stream unattended.

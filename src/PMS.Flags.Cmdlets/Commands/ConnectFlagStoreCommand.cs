@@ -138,7 +138,9 @@ public sealed class ConnectFlagStoreCommand : FlagCmdletBase
         using var token = ApiKey is not null ? new LaunchDarklyAccessToken(ApiKey)
             : LaunchDarklyAccessToken.FromEnvironment()
               ?? throw new FlagsException("LaunchDarklyTokenMissing", FlagsErrorKind.AuthenticationError, $"No LaunchDarkly access token: pass -ApiKey (a SecureString) or set {LaunchDarklyAccessToken.EnvironmentVariable}.");
-        WriteVerbose($"Connecting to LaunchDarkly project '{ProjectKey}' at {BaseUri?.GetLeftPart(UriPartial.Authority) ?? LaunchDarklyClient.DefaultBaseUri.ToString()} (token from {(ApiKey is not null ? "-ApiKey" : LaunchDarklyAccessToken.EnvironmentVariable)}).");
+        // Validated before it is printed: a base URI with user info is refused, so no password reaches the verbose stream.
+        var baseUri = BaseUri is null ? LaunchDarklyClient.DefaultBaseUri : LaunchDarklyClient.ValidateBaseUri(BaseUri);
+        WriteVerbose($"Connecting to LaunchDarkly project '{ProjectKey}' at {baseUri.GetLeftPart(UriPartial.Authority)} (token from {(ApiKey is not null ? "-ApiKey" : LaunchDarklyAccessToken.EnvironmentVariable)}).");
         return new LaunchDarklyFlagStore(ProjectKey, BaseUri, token, TimeSpan.FromSeconds(TimeoutSec), Environment, ProtectedEnvironment, AmbientOperationLog.Instance);
     }
 }

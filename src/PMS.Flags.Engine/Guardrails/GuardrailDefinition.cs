@@ -479,7 +479,21 @@ public sealed class GuardrailDefinition
         {
             throw Invalid("GuardrailUrlInvalid", $"Guardrail '{Name}': the {what} carries credentials; they would be written to the audit ledger. Use a URL without user information.");
         }
+
+        // A token in the query string would be written to the ledger (rollout_started, every evaluation) just the same.
+        var secretParameter = url.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => Uri.UnescapeDataString(pair.Split('=', 2)[0]).ToLowerInvariant())
+            .FirstOrDefault(IsCredentialParameter);
+        if (secretParameter is not null)
+        {
+            throw Invalid("GuardrailUrlInvalid", $"Guardrail '{Name}': the {what} carries a credential in its query ('{secretParameter}'); it would be written to the audit ledger. Put the endpoint behind a proxy or network policy instead of a token in the URL.");
+        }
     }
+
+    private static readonly string[] CredentialWords = { "token", "key", "password", "passwd", "pwd", "secret", "auth", "signature", "sig", "credential", "session" };
+
+    private static bool IsCredentialParameter(string name)
+        => name.EndsWith("key", StringComparison.Ordinal) || CredentialWords.Any(word => name == word || name.Contains(word, StringComparison.Ordinal) && word.Length > 3);
 
     private static Uri? ReadUri(JToken? token)
         => token is null || token.Type == JTokenType.Null ? null : new Uri((string)token!, UriKind.Absolute);

@@ -74,4 +74,28 @@ public sealed class GuardrailDefinitionTests
         Assert.Equal("GuardrailDefinitionInvalid", Assert.Throws<FlagsException>(() => GuardrailDefinition.Parse("not json")).ErrorId);
         Assert.Equal("GuardrailMinimumTrafficInvalid", Assert.Throws<FlagsException>(() => GuardrailDefinition.FromJson(JObject.Parse("{\"kind\":\"Prometheus\",\"name\":\"x\",\"prometheus_url\":\"http://p/\",\"query\":\"up\",\"threshold\":1,\"minimum_traffic\":5}"))).ErrorId);
     }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:8080/health?token=abc123")]
+    [InlineData("http://127.0.0.1:8080/health?x=1&access_token=abc123")]
+    [InlineData("http://127.0.0.1:8080/health?api_key=abc123")]
+    [InlineData("http://127.0.0.1:8080/health?sig=abc123")]
+    [InlineData("http://user:abc123@127.0.0.1:8080/health")]
+    public void A_health_url_carrying_a_credential_is_refused_before_it_can_reach_the_ledger(string url)
+    {
+        var error = Assert.Throws<FlagsException>(() => GuardrailDefinition.ForHttpHealth(new Uri(url)));
+
+        Assert.Equal("GuardrailUrlInvalid", error.ErrorId);
+        Assert.DoesNotContain("abc123", error.Message);
+    }
+
+    [Fact]
+    public void A_prometheus_url_with_a_token_in_its_query_is_refused_and_harmless_parameters_are_not()
+    {
+        var error = Assert.Throws<FlagsException>(() => GuardrailPresets.Create("HighErrorRate", new Uri("https://prometheus.pms.internal/?auth_token=abc123")));
+        Assert.Equal("GuardrailUrlInvalid", error.ErrorId);
+
+        var fine = GuardrailDefinition.ForHttpHealth(new Uri("http://127.0.0.1:8080/health?verbose=1&keyspace_hits=2"));
+        Assert.Equal("http://127.0.0.1:8080/health?verbose=1&keyspace_hits=2", fine.HealthUrl!.ToString());
+    }
 }
