@@ -38,7 +38,7 @@ location if that file exists, and otherwise fail with the error NoFlagStore.
         NoRestart       = 'Change the ConfigMap only; the pods keep serving the old values until they restart.'
         RolloutTimeout  = 'How long a change waits for the restarted pods to be ready (default 10 minutes); on timeout or ProgressDeadlineExceeded the error says the ConfigMap holds the new value and the pods do not yet.'
         KubeConfig      = 'The kubeconfig; default KUBECONFIG, then ~/.kube/config, then the in-cluster service account.'
-        KubeContext     = 'The kubeconfig context to use.'
+        KubeContext     = 'The kubeconfig context to use instead of its current-context (the cluster, user and namespace it names); KubeContextNotFound when the kubeconfig has no such context.'
 
         Path                 = 'The flag document to use, for example ./apps/backend/config/feature_flags.json. A relative path is resolved against the current PowerShell location. The file must exist and be a JSON object of environments; otherwise the command fails with FlagDocumentNotFound or FlagDocumentMalformed and nothing is connected.'
         Environment          = 'The environment that commands use when they are not given -Environment, for example staging. It must be one of the document''s top-level keys, or the command fails with EnvironmentNotFound. Without it, Get-Flag lists every environment and the changing cmdlets require -Environment.'

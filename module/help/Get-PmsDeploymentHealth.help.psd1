@@ -12,8 +12,8 @@ It changes nothing. Healthy is true when the rollout is complete, every pod is r
     Parameters  = @{
         HealthUrl  = 'A health endpoint to GET (for example https://api.pms.example.com/health); its status code and latency are reported in Endpoint.'
         ConfigMap  = 'The flag ConfigMap whose last change the pods'' start times are compared with (default feature-flags-config).'
-        Namespace  = 'The namespace of the deployment (default pms).'
-        Deployment = 'The deployment (default pms-backend).'
+        Namespace  = 'The Kubernetes namespace the backend deployment runs in (default pms, as in the playbook).'
+        Deployment = 'The Kubernetes Deployment that runs the PMS backend pods (default pms-backend).'
         KubeConfig = 'The kubeconfig file. Default: the first file in KUBECONFIG, then ~/.kube/config, then the in-cluster service account when running in a pod.'
         KubeContext = 'The kubeconfig context to use instead of its current-context; KubeContextNotFound when the kubeconfig has no such context.'
     }

@@ -10,8 +10,8 @@ can filter and sort; any other line becomes an object with Pod, LogTime and Mess
         Tail  = 'Lines per pod, from the end (default 100).'
         Since = 'Only lines newer than this (for example 00:15:00).'
         Match = 'A regular expression the line must match.'
-        Namespace  = 'The namespace of the deployment (default pms).'
-        Deployment = 'The deployment (default pms-backend).'
+        Namespace  = 'The Kubernetes namespace the backend deployment runs in (default pms, as in the playbook).'
+        Deployment = 'The Kubernetes Deployment that runs the PMS backend pods (default pms-backend).'
         KubeConfig = 'The kubeconfig file. Default: the first file in KUBECONFIG, then ~/.kube/config, then the in-cluster service account when running in a pod.'
         KubeContext = 'The kubeconfig context to use instead of its current-context; KubeContextNotFound when the kubeconfig has no such context.'
     }

@@ -10,14 +10,14 @@ lack the flag: the application reads another key or caches), FlagNotInStore, Sta
 fix. It changes nothing.
 '@
     Parameters  = @{
-        Flag        = 'The flag key.'
+        Flag        = 'The feature flag key to trace, as written in the ConfigMap''s JSON document and reported by the pods, for example new_billing_engine.'
         Environment = 'The environment (document section), for example production.'
         StatusUrl   = 'The application''s status endpoint, for example https://api.pms.example.com/api/v1/feature-flags/status.'
         Token       = 'The bearer token the status endpoint requires; never written to output, verbose or errors.'
         ConfigMap   = 'The flag ConfigMap (default feature-flags-config).'
         Key         = 'The ConfigMap key holding the JSON document (default feature_flags.json).'
-        Namespace  = 'The namespace of the deployment (default pms).'
-        Deployment = 'The deployment (default pms-backend).'
+        Namespace  = 'The Kubernetes namespace the backend deployment runs in (default pms, as in the playbook).'
+        Deployment = 'The Kubernetes Deployment that runs the PMS backend pods (default pms-backend).'
         KubeConfig = 'The kubeconfig file. Default: the first file in KUBECONFIG, then ~/.kube/config, then the in-cluster service account when running in a pod.'
         KubeContext = 'The kubeconfig context to use instead of its current-context; KubeContextNotFound when the kubeconfig has no such context.'
     }
@@ -28,7 +28,8 @@ fix. It changes nothing.
         @{
             Title   = 'Debug a flag that does not take effect'
             Code    = @'
-$token = Read-Host -AsSecureString 'API token'
+# The backend's API token, from the pipeline's secret variable (interactively: Read-Host -AsSecureString 'API token').
+$token = ConvertTo-SecureString $env:PMS_API_TOKEN -AsPlainText -Force
 Test-FlagPropagation -Flag new_billing_engine -Environment production -StatusUrl https://api.pms.example.com/api/v1/feature-flags/status -Token $token | Format-List Verdict, Recommendation, Pods
 '@
             Remarks = 'PodsStale with a Restart-PmsDeployment recommendation is the usual answer after editing the ConfigMap.'

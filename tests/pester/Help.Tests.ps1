@@ -142,6 +142,22 @@ Describe 'The first example of each cmdlet' -Tag Help {
         $script:Prometheus = Start-TestPrometheus -Directory $script:ServerRoot -TargetUri $script:Backend.BaseUri
         $null = Wait-PrometheusValue $script:Prometheus.BaseUri 'sum(rate(http_requests_total[5m]))' { param($v) $v[0] -gt 0 }
 
+        # The deployment cmdlets' examples run against the Kubernetes stand-in through a kubeconfig in KUBECONFIG, as on
+        # an operator's machine; the examples' https://api.pms.example.com is the stand-in's proxy to the backend service.
+        . (Join-Path $PSScriptRoot 'KubernetesHelpers.ps1')
+        $script:SavedExampleEnvironment = @{}
+        foreach ($name in 'KUBECONFIG', 'DATABASE_URL', 'PMS_API_TOKEN') { $script:SavedExampleEnvironment[$name] = [Environment]::GetEnvironmentVariable($name) }
+        $script:K8s = Start-KubernetesStandIn -Replicas 2 -PodReadySeconds 0.2
+        $env:KUBECONFIG = New-StandInKubeConfig -Server $script:K8s -Path (Join-Path $script:ServerRoot 'kubeconfig')
+        $env:PMS_API_TOKEN = $script:BackendToken
+        $script:BackendServiceUri = "$($script:K8s.BaseUri)/svc/pms/pms-backend"
+
+        # The database cmdlets' examples run against a real PostgreSQL (a throwaway cluster, stopped by Invoke-PesterSuite)
+        # through DATABASE_URL; the migration examples' alembic project is the fixture, copied where the example names it.
+        $script:Database = New-TestDatabase 'examples'
+        $script:DatabaseUrl = "postgresql://$($script:Database.User):$([uri]::EscapeDataString($script:Database.Password))@$($script:Database.Host):$($script:Database.Port)/$($script:Database.Name)"
+        $env:DATABASE_URL = $script:DatabaseUrl
+
         $activeRollout = "`$null = Start-FlagRollout -Flag telehealth_appointments_enabled -Environment production -Stages 5, 25 -BakeTime 01:00:00 -Reason 'example setup' -ApprovalTicket TICKET-1 -NoWait"
         $script:Setup = @{
             'Resume-FlagRollout'  = "$activeRollout; `$null = Suspend-FlagRollout -Flag telehealth_appointments_enabled -Environment production -Reason 'example setup' -ApprovalTicket TICKET-1"
@@ -150,6 +166,8 @@ Describe 'The first example of each cmdlet' -Tag Help {
             'Suspend-FlagRollout' = $activeRollout
             'Get-FlagRollout'     = $activeRollout
             'Test-FlagAuditChain' = "`$null = Set-FlagPercentage -Flag telehealth_appointments_enabled -Environment staging -Percentage 5 -Reason 'example setup'"
+            # A release to roll back from: the restart makes a new revision, so the undo always has a previous one.
+            'Undo-PmsDeployment'  = "`$null = Restart-PmsDeployment -Namespace pms -Deployment pms-backend -Wait -Reason 'example setup' -Confirm:`$false"
         }
         $script:Runner = @'
 param($Work, $Setup, $ExampleFile)
@@ -166,6 +184,9 @@ $Error.Clear()
 
     AfterAll {
         Stop-TestPrometheus $script:Prometheus
+        Stop-KubernetesStandIn $script:K8s
+        Remove-TestDatabase $script:Database
+        foreach ($name in $script:SavedExampleEnvironment.Keys) { [Environment]::SetEnvironmentVariable($name, $script:SavedExampleEnvironment[$name]) }
         Stop-StandIn $script:Backend
         Restore-PmsEnvironment $script:Saved
         if ($script:ServerRoot -and (Test-Path -LiteralPath $script:ServerRoot)) { Remove-Item -LiteralPath $script:ServerRoot -Recurse -Force }
@@ -182,6 +203,9 @@ $Error.Clear()
 
         $code = @((Get-Help $Name -Full).examples.example)[0].code
         $code = $code.Replace('http://prometheus.monitoring:9090', $script:Prometheus.BaseUri)
+        $code = $code.Replace('https://api.pms.example.com', $script:BackendServiceUri)
+        $code = $code.Replace('postgresql://pms@db.internal:5432/pms', $script:DatabaseUrl)
+        if ($code -match '\./apps/backend/alembic\.ini') { Copy-Item -Recurse -Path (Join-Path $env:PMS_FLAGS_REPO 'tests/fixtures/alembic-project/*') -Destination (Join-Path $work 'apps/backend') }
         $exampleFile = Join-Path $work 'example.ps1'
         Set-Content -LiteralPath $exampleFile -Value $code
         $setup = if ($script:Setup.ContainsKey($Name)) { $script:Setup[$Name] } else { '' }
