@@ -10,11 +10,12 @@ namespace PMS.Flags.Cmdlets.Commands;
 [OutputType(typeof(PropagationReport))]
 public sealed class TestFlagPropagationCommand : KubernetesCmdletBase
 {
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Key")]
     [ValidateNotNullOrEmpty]
     public string Flag { get; set; } = "";
 
-    [Parameter(Mandatory = true)]
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Environment { get; set; } = "";
 
