@@ -49,7 +49,11 @@ public sealed class AuditEvent
     /// <summary>The flag under the name every other PMS.Flags object uses, so audit events pipe into flag cmdlets.</summary>
     public string? Flag => FeatureFlag;
 
-    public AuditEvent WithChain(long sequence, string? prevHash, string hash) => new()
+    public AuditEvent WithChain(long sequence, string? prevHash, string hash) => Copy(sequence, Details, prevHash, hash);
+
+    public AuditEvent WithDetails(string? details) => Copy(Sequence, details, PrevHash, Hash);
+
+    private AuditEvent Copy(long sequence, string? details, string? prevHash, string? hash) => new()
     {
         Timestamp = Timestamp,
         EventType = EventType,
@@ -67,32 +71,9 @@ public sealed class AuditEvent
         Store = Store,
         PreviousPercentage = PreviousPercentage,
         Outcome = Outcome,
-        Details = Details,
+        Details = details,
         PrevHash = prevHash,
         Hash = hash,
-    };
-
-    public AuditEvent WithDetails(string? details) => new()
-    {
-        Timestamp = Timestamp,
-        EventType = EventType,
-        UserId = UserId,
-        FeatureFlag = FeatureFlag,
-        PreviousState = PreviousState,
-        NewState = NewState,
-        Environment = Environment,
-        Reason = Reason,
-        RolloutPercentage = RolloutPercentage,
-        ApprovalTicket = ApprovalTicket,
-        EventId = EventId,
-        Sequence = Sequence,
-        RolloutId = RolloutId,
-        Store = Store,
-        PreviousPercentage = PreviousPercentage,
-        Outcome = Outcome,
-        Details = details,
-        PrevHash = PrevHash,
-        Hash = Hash,
     };
 
     public override string ToString() => $"#{Sequence} {Timestamp:u} {EventType} {FeatureFlag} [{Environment}] by {UserId}";
