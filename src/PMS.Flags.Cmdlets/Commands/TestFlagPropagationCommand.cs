@@ -10,8 +10,8 @@ namespace PMS.Flags.Cmdlets.Commands;
 [OutputType(typeof(PropagationReport))]
 public sealed class TestFlagPropagationCommand : KubernetesCmdletBase
 {
+    // No "Key" alias here, unlike the other flag cmdlets: -Key is the ConfigMap's data key.
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Key")]
     [ValidateNotNullOrEmpty]
     public string Flag { get; set; } = "";
 
