@@ -134,8 +134,8 @@ BeforeDiscovery {
 }
 
 Describe 'Pipeline binding' -Tag Surface {
-    It 'covers every cmdlet with -Flag or -Environment (Connect-FlagStore''s -Environment is a default, not a target)' -TestCases @(@{ ByFlag = $script:PipedByFlag; ById = $script:PipedByRolloutId }) {
-        $targets = @($script:Contract.Keys | Where-Object { $_ -ne 'Connect-FlagStore' -and -not $script:NotFlagTargets.ContainsKey($_) -and ($script:Contract[$_].Parameters -contains 'Flag' -or $script:Contract[$_].Parameters -contains 'Environment') })
+    It 'covers every cmdlet with -Flag or -Environment (Connect-FlagStore''s -Environment is a default, not a target)' -TestCases @(@{ ByFlag = $script:PipedByFlag; ById = $script:PipedByRolloutId; NotTargets = $script:NotFlagTargets }) {
+        $targets = @($script:Contract.Keys | Where-Object { $_ -ne 'Connect-FlagStore' -and -not $NotTargets.ContainsKey($_) -and ($script:Contract[$_].Parameters -contains 'Flag' -or $script:Contract[$_].Parameters -contains 'Environment') })
         @($targets | Sort-Object) | Should -Be @(@($ByFlag) + @($ById) | Sort-Object)
         @($ById | Sort-Object) | Should -Be @($script:RolloutTargetCmdlets | Sort-Object)
     }
