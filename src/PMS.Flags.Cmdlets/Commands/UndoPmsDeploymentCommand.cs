@@ -33,7 +33,7 @@ public sealed class UndoPmsDeploymentCommand : DeploymentChangeCommandBase
             return;
         }
 
-        if (!Force && !ShouldProcess(DeploymentTarget, action))
+        if (!ShouldProcessUnlessForced(Force, DeploymentTarget, action))
         {
             return;
         }
