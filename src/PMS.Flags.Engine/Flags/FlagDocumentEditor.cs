@@ -1,6 +1,5 @@
 using System.Text;
 using StrictJson = System.Text.Json;
-using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 using PMS.Flags.Engine.Common;
 
@@ -14,17 +13,27 @@ namespace PMS.Flags.Engine.Flags;
 public sealed class FlagDocumentEditor
 {
     private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-    private static readonly JsonLoadSettings StrictLoad = new() { DuplicatePropertyNameHandling = DuplicatePropertyNameHandling.Error, CommentHandling = CommentHandling.Ignore };
 
     /// <param name="text">The document as it is stored, byte-order mark included.</param>
     /// <param name="documentName">Where the document lives, for error messages (a path, a ConfigMap key).</param>
     public FlagDocumentEditor(string text, string documentName)
+        : this(text, documentName, null)
+    {
+    }
+
+    private FlagDocumentEditor(string text, string documentName, byte[]? bytes)
     {
         Text = text;
         DocumentName = documentName;
+        this.bytes = bytes;
     }
 
+    // The stored bytes when the text was decoded from them: validation reads them instead of encoding the text again.
+    private readonly byte[]? bytes;
+
     private bool validated;
+
+    private IReadOnlyList<JsonMember>? rootMembers;
 
     public string Text { get; }
 
@@ -35,7 +44,7 @@ public sealed class FlagDocumentEditor
     {
         try
         {
-            return new FlagDocumentEditor(Utf8NoBom.GetString(bytes), documentName);
+            return new FlagDocumentEditor(Utf8NoBom.GetString(bytes), documentName, bytes);
         }
         catch (DecoderFallbackException ex)
         {
@@ -46,43 +55,36 @@ public sealed class FlagDocumentEditor
     /// <summary>The bytes to store for a document text: UTF-8, with exactly the byte-order mark the text carries.</summary>
     public static byte[] ToBytes(string text) => Utf8NoBom.GetBytes(text);
 
-    public IReadOnlyList<string> ReadEnvironments() => LoadRoot().Properties().Where(IsEnvironment).Select(p => p.Name).ToArray();
+    public IReadOnlyList<string> ReadEnvironments() => RootMembers().Where(IsEnvironment).Select(m => m.Name).ToArray();
 
     /// <summary>
     /// Top-level keys that are not environments — a name starting with <c>_</c> or <c>$</c> (<c>_meta</c>,
     /// <c>$schema</c>), or a value that is not an object of flags. Reads skip them; writes leave them byte for byte.
     /// </summary>
-    public IReadOnlyList<string> ReadSkippedKeys() => LoadRoot().Properties().Where(p => !IsEnvironment(p)).Select(p => p.Name).ToArray();
+    public IReadOnlyList<string> ReadSkippedKeys() => RootMembers().Where(m => !IsEnvironment(m)).Select(m => m.Name).ToArray();
 
-    private static bool IsEnvironment(JProperty property) => IsEnvironmentName(property.Name) && property.Value.Type == JTokenType.Object;
+    private bool IsEnvironment(JsonMember member) => IsEnvironmentName(member.Name) && Text[member.ValueStart] == '{';
 
     private static bool IsEnvironmentName(string name) => !name.StartsWith('_') && !name.StartsWith('$');
 
     /// <summary>All flags of an environment, or the one named; throws FlagNotFound / EnvironmentNotFound.</summary>
     public IReadOnlyList<FlagDocumentValue> ReadFlags(string environment, string? flag)
     {
-        var root = LoadRoot();
-        var environmentObject = RequireEnvironment(root, environment);
+        var environmentMember = RequireEnvironment(environment);
+        var (flagMembers, _) = ReadObjectOrMalformed(Text, environmentMember.ValueStart);
         if (flag is not null)
         {
-            var value = environmentObject[flag] ?? throw FlagNotFound(flag, environment);
-            return new[] { ToValue(flag, environment, value) };
+            var member = FindUnique(flagMembers, flag) ?? throw FlagNotFound(flag, environment);
+            return new[] { ToValue(member, environment) };
         }
 
-        return environmentObject.Properties().Select(p => ToValue(p.Name, environment, p.Value)).ToArray();
+        return flagMembers.Select(m => ToValue(m, environment)).ToArray();
     }
 
     /// <summary>What one change does to the document: the value before and after, and the new text.</summary>
     public FlagDocumentEdit Edit(FlagChange change)
     {
-        ValidateDocument();
-        var (environmentMembers, _) = ReadObjectOrMalformed(Text, 0);
-        if (FindUnique(environmentMembers, change.Environment) is not { } environmentMember
-            || !IsEnvironmentName(change.Environment) || Text[environmentMember.ValueStart] != '{')
-        {
-            throw EnvironmentNotFound(change.Environment, ReadEnvironments());
-        }
-
+        var environmentMember = RequireEnvironment(change.Environment);
         var (flagMembers, _) = ReadObjectOrMalformed(Text, environmentMember.ValueStart);
         var flagMember = FindUnique(flagMembers, change.Flag) ?? throw FlagNotFound(change.Flag, change.Environment);
         var oldValueText = Text[flagMember.ValueStart..flagMember.ValueEnd];
@@ -168,24 +170,14 @@ public sealed class FlagDocumentEditor
         return objectText.Insert(at, insertion);
     }
 
-    private JObject LoadRoot()
+    /// <summary>
+    /// The top-level members, read from the text's spans once the strict reader accepted it: every read finds its
+    /// environment and flag without building a tree of the whole document (thousands of flags), as an edit does.
+    /// </summary>
+    private IReadOnlyList<JsonMember> RootMembers()
     {
         ValidateDocument();
-        try
-        {
-            // A byte-order mark is kept in the text (it is part of the bytes a write must not change) but is not JSON.
-            var root = JToken.Parse(Text.TrimStart('\uFEFF'), StrictLoad);
-            if (root is not JObject rootObject)
-            {
-                throw Malformed("the top level is not an object of environments");
-            }
-
-            return rootObject;
-        }
-        catch (JsonException ex)
-        {
-            throw Malformed(ex.Message, ex);
-        }
+        return rootMembers ??= ReadObjectOrMalformed(Text, 0).Members;
     }
 
     /// <summary>
@@ -201,8 +193,8 @@ public sealed class FlagDocumentEditor
             return;
         }
 
-        var bytes = Encoding.UTF8.GetBytes(Text.TrimStart('\uFEFF'));
-        var reader = new StrictJson.Utf8JsonReader(bytes, new StrictJson.JsonReaderOptions { CommentHandling = StrictJson.JsonCommentHandling.Disallow, AllowTrailingCommas = false });
+        var json = WithoutByteOrderMarks();
+        var reader = new StrictJson.Utf8JsonReader(json, new StrictJson.JsonReaderOptions { CommentHandling = StrictJson.JsonCommentHandling.Disallow, AllowTrailingCommas = false });
         try
         {
             if (!reader.Read() || reader.TokenType != StrictJson.JsonTokenType.StartObject)
@@ -210,24 +202,35 @@ public sealed class FlagDocumentEditor
                 throw Malformed("the top level is not an object of environments");
             }
 
-            var openObjects = new Stack<HashSet<string>>();
-            openObjects.Push(new HashSet<string>(StringComparer.Ordinal));
+            // One key set per nesting depth, cleared when the next object at that depth opens: ten thousand small flag
+            // objects reuse one set instead of allocating one each.
+            var keysByDepth = new List<HashSet<string>> { new(StringComparer.Ordinal) };
+            var depth = 1;
             while (reader.Read())
             {
                 switch (reader.TokenType)
                 {
                     case StrictJson.JsonTokenType.StartObject:
-                        openObjects.Push(new HashSet<string>(StringComparer.Ordinal));
+                        if (keysByDepth.Count == depth)
+                        {
+                            keysByDepth.Add(new HashSet<string>(StringComparer.Ordinal));
+                        }
+                        else
+                        {
+                            keysByDepth[depth].Clear();
+                        }
+
+                        depth++;
                         break;
                     case StrictJson.JsonTokenType.EndObject:
-                        openObjects.Pop();
+                        depth--;
                         break;
-                    case StrictJson.JsonTokenType.PropertyName when !openObjects.Peek().Add(reader.GetString()!):
-                        throw Malformed($"the key '{reader.GetString()}' appears more than once in the same object ({PositionAt(bytes, reader.TokenStartIndex)})");
+                    case StrictJson.JsonTokenType.PropertyName when !keysByDepth[depth - 1].Add(reader.GetString()!):
+                        throw Malformed($"the key '{reader.GetString()}' appears more than once in the same object ({PositionAt(json, reader.TokenStartIndex)})");
                 }
             }
 
-            if (openObjects.Count != 0)
+            if (depth != 0)
             {
                 throw Malformed("the document ends inside an object");
             }
@@ -242,10 +245,29 @@ public sealed class FlagDocumentEditor
         validated = true;
     }
 
-    private static string PositionAt(byte[] bytes, long offset)
+    /// <summary>The document's UTF-8 bytes without leading byte-order marks (they are kept in the text, but are not JSON).</summary>
+    private ReadOnlySpan<byte> WithoutByteOrderMarks()
     {
-        var lineStart = Array.LastIndexOf(bytes, (byte)'\n', (int)Math.Max(0, offset - 1)) + 1;
-        var line = bytes.AsSpan(0, lineStart).Count((byte)'\n');
+        if (bytes is null)
+        {
+            return Encoding.UTF8.GetBytes(Text.TrimStart('\uFEFF'));
+        }
+
+        ReadOnlySpan<byte> json = bytes;
+        while (json.StartsWith(Utf8ByteOrderMark))
+        {
+            json = json[Utf8ByteOrderMark.Length..];
+        }
+
+        return json;
+    }
+
+    private static ReadOnlySpan<byte> Utf8ByteOrderMark => new byte[] { 0xEF, 0xBB, 0xBF };
+
+    private static string PositionAt(ReadOnlySpan<byte> bytes, long offset)
+    {
+        var lineStart = bytes[..(int)Math.Max(0, offset)].LastIndexOf((byte)'\n') + 1;
+        var line = bytes[..lineStart].Count((byte)'\n');
         return Position(line, offset - lineStart);
     }
 
@@ -274,15 +296,18 @@ public sealed class FlagDocumentEditor
         };
     }
 
-    private JObject RequireEnvironment(JObject root, string environment)
-        => root[environment] is JObject environmentObject && IsEnvironmentName(environment)
-            ? environmentObject
-            : throw EnvironmentNotFound(environment, root.Properties().Where(IsEnvironment).Select(p => p.Name));
-
-    private static FlagDocumentValue ToValue(string flag, string environment, JToken value)
+    private JsonMember RequireEnvironment(string environment)
     {
-        var (on, percentage) = LocalFlagValue.Read(flag, environment, value);
-        return new FlagDocumentValue(flag, environment, on, percentage);
+        var members = RootMembers();
+        return FindUnique(members, environment) is { } member && IsEnvironment(member)
+            ? member
+            : throw EnvironmentNotFound(environment, members.Where(IsEnvironment).Select(m => m.Name));
+    }
+
+    private FlagDocumentValue ToValue(JsonMember member, string environment)
+    {
+        var (on, percentage) = LocalFlagValue.Read(member.Name, environment, JToken.Parse(Text[member.ValueStart..member.ValueEnd]));
+        return new FlagDocumentValue(member.Name, environment, on, percentage);
     }
 
     private FlagsException Malformed(string why, Exception? inner = null) => Malformed(DocumentName, why, inner);

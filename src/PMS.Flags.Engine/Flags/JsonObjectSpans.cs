@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace PMS.Flags.Engine.Flags;
@@ -9,6 +10,8 @@ namespace PMS.Flags.Engine.Flags;
 /// </summary>
 public static class JsonObjectSpans
 {
+    private static readonly SearchValues<char> Structural = SearchValues.Create("\"{}[]");
+
     /// <summary>Members of the object whose '{' is at or after <paramref name="start"/>, and the index of its closing '}'.</summary>
     public static (IReadOnlyList<JsonMember> Members, int CloseBrace) ReadObject(string text, int start)
     {
@@ -73,20 +76,28 @@ public static class JsonObjectSpans
 
     private static int SkipContainer(string text, int i)
     {
+        // Only quotes and brackets matter inside a skipped value; a vectorised search jumps over everything else, and a
+        // string is skipped without being decoded (the values of the other flags are never needed).
         var depth = 0;
-        for (; i < text.Length; i++)
+        while (i < text.Length)
         {
+            var next = text.AsSpan(i).IndexOfAny(Structural);
+            if (next < 0)
+            {
+                break;
+            }
+
+            i += next;
             switch (text[i])
             {
                 case '"':
-                    i = ReadString(text, i).End - 1;
-                    break;
+                    i = SkipString(text, i);
+                    continue;
                 case '{':
                 case '[':
                     depth++;
                     break;
-                case '}':
-                case ']':
+                default:
                     depth--;
                     if (depth == 0)
                     {
@@ -95,9 +106,34 @@ public static class JsonObjectSpans
 
                     break;
             }
+
+            i++;
         }
 
         throw new FormatException("Unterminated container.");
+    }
+
+    /// <summary>The index after the closing quote of the string starting at <paramref name="i"/>, escapes skipped unread.</summary>
+    private static int SkipString(string text, int i)
+    {
+        for (i++; i < text.Length; i++)
+        {
+            var next = text.AsSpan(i).IndexOfAny('"', '\\');
+            if (next < 0)
+            {
+                break;
+            }
+
+            i += next;
+            if (text[i] == '"')
+            {
+                return i + 1;
+            }
+
+            i++; // the escaped character (a \u escape's four hex digits hold no quote or backslash)
+        }
+
+        throw new FormatException("Unterminated string.");
     }
 
     private static (string Value, int End) ReadString(string text, int i)
@@ -105,6 +141,13 @@ public static class JsonObjectSpans
         if (text[i] != '"')
         {
             throw new FormatException($"Expected a string at offset {i}.");
+        }
+
+        // Most names have no escape: one vectorised search finds the closing quote and the name is a plain substring.
+        var plain = text.AsSpan(i + 1).IndexOfAny('"', '\\');
+        if (plain >= 0 && text[i + 1 + plain] == '"')
+        {
+            return (text.Substring(i + 1, plain), i + 2 + plain);
         }
 
         var builder = new StringBuilder();
