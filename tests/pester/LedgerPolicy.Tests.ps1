@@ -178,7 +178,7 @@ $g = New-FlagGuardrail -HealthUrl "$a2/health" -Name backend-health
 Start-FlagRollout -Flag telehealth_appointments_enabled -Environment production -Stages 5, 100 -BakeTime 01:00:00 -Guardrail $g -Reason r -ApprovalTicket CHG-1 -NoWait | Out-Null
 '@ -ArgumentList $defaultLedger, $backend.BaseUri
         $start.Output | Should -Contain 'NO-ERROR'
-        $rolloutId = (Read-LedgerLine $defaultLedger | Where-Object event_type -EQ 'rollout_started').details.rollout_id
+        $rolloutId = (Read-LedgerLine $defaultLedger | Where-Object event_type -EQ 'rollout_started').rollout_id
     }
     AfterEach {
         Stop-StandIn $backend
