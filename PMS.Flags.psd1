@@ -1,5 +1,7 @@
 @{
     RootModule           = 'PMS.Flags.Cmdlets.dll'
+    # Imported before the root module: it hooks the engine's load context before PowerShell scans the cmdlet types.
+    NestedModules        = @('PMS.Flags.Loader.dll')
     ModuleVersion        = '0.1.0'
     GUID                 = '6c0f4f53-0f3a-4c55-9a55-3e8f0b5b7d21'
     Author               = 'PMS DevOps'

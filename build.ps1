@@ -85,6 +85,7 @@ function Invoke-Build {
     if (Test-Path $ModuleOut) { Remove-Item $ModuleOut -Recurse -Force }
     $dependencyDir = New-Item -ItemType Directory -Force (Join-Path $ModuleOut 'dependencies')
     Copy-Item (Join-Path $publish 'PMS.Flags.Cmdlets.dll'), (Join-Path $publish 'PMS.Flags.Cmdlets.pdb') $ModuleOut
+    Copy-Item (Join-Path $publish 'PMS.Flags.Loader.dll'), (Join-Path $publish 'PMS.Flags.Loader.pdb') $ModuleOut
     Copy-Item (Join-Path $Root 'PMS.Flags.psd1') $ModuleOut
     Copy-Item (Join-Path $Root 'module/*.ps1xml') $ModuleOut
     foreach ($dll in $Dependencies) {
@@ -94,7 +95,7 @@ function Invoke-Build {
         $pdb = [IO.Path]::ChangeExtension($source, '.pdb')
         if (Test-Path $pdb) { Copy-Item $pdb $dependencyDir }
     }
-    $unexpected = Get-ChildItem $publish -Filter '*.dll' | Where-Object { $_.Name -ne 'PMS.Flags.Cmdlets.dll' -and $_.Name -notin $Dependencies -and $_.Name -notin $NotShipped }
+    $unexpected = Get-ChildItem $publish -Filter '*.dll' | Where-Object { $_.Name -notin 'PMS.Flags.Cmdlets.dll', 'PMS.Flags.Loader.dll' -and $_.Name -notin $Dependencies -and $_.Name -notin $NotShipped }
     if ($unexpected) { throw "Unlisted dll(s) in the publish output: $($unexpected.Name -join ', '). Add them to `$Dependencies in build.ps1 deliberately." }
 
     $helpSource = Join-Path $Root 'module/help'

@@ -16,7 +16,12 @@ unavailable (see Disable-Flag) and warns how many it wrote.
 Without Connect-FlagLedger the cmdlets use the default ledger and say so in their verbose output: the file named by
 $env:PMS_FLAGS_LEDGER; otherwise audit.jsonl in the state folder, which is $env:PMS_FLAGS_STATE_DIR, else
 $env:XDG_STATE_HOME/pms-flags, else ~/.local/state/pms-flags. The spool lives in the spool subfolder of the state
-folder.
+folder. A relative value in any of these variables (or in HOME) resolves against pwsh's current location. Under
+GitHub Actions (GITHUB_ACTIONS=true) or Azure Pipelines (TF_BUILD=True) the default ledger is named in a warning.
+
+In a protected environment a change that is not a switch-off needs a chosen ledger: Connect-FlagLedger in the session,
+$env:PMS_FLAGS_LEDGER, or -Ledger on the command; otherwise it fails with LedgerNotConfigured and changes nothing.
+Switching off still proceeds and warns that its event went to the default ledger, naming the file.
 '@
     Parameters   = @{
         Path      = 'The JSONL ledger file, for example ./audit/flags.jsonl. A relative path is resolved against the current PowerShell location. A missing file is created (with a warning naming it a NEW, empty ledger); its folder must exist. An existing file is appended to, never rewritten.'

@@ -198,7 +198,8 @@ $Error.Clear()
         $null = New-Item -ItemType SymbolicLink -Path (Join-Path $work 'out/PMS.Flags') -Target (Split-Path $env:PMS_FLAGS_MODULE)
         Set-Content -LiteralPath (Join-Path $work 'apps/backend/config/feature_flags.json') -Value $script:SampleDocument
         $env:PMS_FLAGS_STATE_DIR = Join-Path $work 'state'
-        $env:PMS_FLAGS_LEDGER = $null
+        # As on an operator's machine, a ledger is chosen: a production change without one is LedgerNotConfigured.
+        $env:PMS_FLAGS_LEDGER = Join-Path $work 'audit/ledger.jsonl'
         $env:XDG_STATE_HOME = $null
 
         $code = @((Get-Help $Name -Full).examples.example)[0].code

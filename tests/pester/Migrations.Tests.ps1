@@ -133,6 +133,22 @@ Describe 'Invoke-PmsMigration' -Tag Migrations {
         $result[0].AuditSequence | Should -Be $event.sequence
     }
 
+    It 'refuses -Environment production without a chosen ledger (LedgerNotConfigured): the database and every ledger are unchanged' -Tag LedgerPolicy {
+        Reset-Database '0001'
+        $before = Get-DatabaseState
+        $ledgerBefore = Get-LedgerText
+        $defaultLedger = Join-Path $sandbox.StateDir 'audit.jsonl'
+        # A fresh runspace has chosen no ledger (this file's session connected one).
+        $run = Invoke-InFreshRunspace -Location $sandbox.Root -ArgumentList $cs, $ini -Script @'
+param($cs, $ini)
+try { Invoke-PmsMigration -Upgrade head -ConnectionString $cs -ScriptLocation $ini -Environment production -Reason r -ApprovalTicket CHG-1 -Force -ErrorAction Stop; 'NO-ERROR' } catch { $_.FullyQualifiedErrorId }
+'@
+        $run.Output | Should -Be @('LedgerNotConfigured,PMS.Flags.Cmdlets.Commands.InvokePmsMigrationCommand')
+        Get-DatabaseState | Should -Be $before
+        Get-LedgerText | Should -Be $ledgerBefore
+        Test-Path -LiteralPath $defaultLedger | Should -BeFalse
+    }
+
     It 'downgrades -1 across a Reversible revision and records migration_reverted from 0005 to 0004' {
         Reset-Database 'head'
         $result = Invoke-PmsMigration -Downgrade -1 -ConnectionString $cs -ScriptLocation $ini -Reason 'Planned rollback' -Force

@@ -33,6 +33,7 @@ Describe '11. Install from a private feed' -Tag Operator, Package {
         }
         finally { $zip.Dispose() }
         $entries | Should -Contain 'PMS.Flags.Cmdlets.dll'
+        $entries | Should -Contain 'PMS.Flags.Loader.dll' -Because 'the nested module that hooks the engine before the cmdlets are scanned'
         $entries | Should -Contain 'dependencies/PMS.Flags.Engine.dll'
         $entries | Should -Contain 'en-US/PMS.Flags.Cmdlets.dll-Help.xml'
         $metadata = $nuspec.package.metadata

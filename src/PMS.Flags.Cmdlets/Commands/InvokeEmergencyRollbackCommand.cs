@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PMS.Flags.Cmdlets.Infrastructure;
+using PMS.Flags.Engine.Common;
 using PMS.Flags.Engine.Flags;
 using PMS.Flags.Engine.Rollbacks;
 
@@ -18,7 +19,7 @@ public sealed class InvokeEmergencyRollbackCommand : FlagChangeCommandBase
         var mutation = BuildMutation(store, FlagChangeKind.TurnOff);
         FlagOperations.Validate(store, mutation);
         var target = $"{mutation.Flag} in {mutation.Environment} ({store.Name})";
-        var ledger = ResolveLedger(Ledger);
+        var ledger = WhatIfRequested ? ResolveLedger(Ledger) : ResolveLedgerFor(Ledger, LedgerUse.SwitchOff, mutation.Environment, store.ProtectedEnvironments);
         if (WhatIfRequested)
         {
             var preview = Run((log, ct) => new FlagOperations(store, AuditTrailFor(ledger, log.Engine)).PreviewAsync(mutation, ct));

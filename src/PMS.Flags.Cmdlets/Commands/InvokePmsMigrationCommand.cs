@@ -101,12 +101,13 @@ public sealed class InvokePmsMigrationCommand : DatabaseCommandBase
         }
 
         MigrationService.RefuseDataLoss(plan, AllowDataLoss);
+        // The protected set is the connected store's (Connect-FlagStore -ProtectedEnvironment), else the stores' default.
+        var ledger = ResolveLedgerFor(Ledger, LedgerUse.Change, Environment, FlagSession.Current.Store?.ProtectedEnvironments ?? LedgerPolicy.DefaultProtectedEnvironments);
         if (!Confirmed(action, target, description))
         {
             return;
         }
 
-        var ledger = ResolveLedger(Ledger);
         var request = new MigrationRequest
         {
             Reason = Reason,

@@ -16,8 +16,9 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     private const string CohortCustomSet = "CohortCustom";
     private const string DeploymentSet = "Deployment";
 
-    // Strings with ValidateSet rather than the engine's enums: an engine value type on a cmdlet would load the engine
-    // during PowerShell's assembly scan, before the private load context exists.
+    // Preset and Cohort stay strings: they name factory methods, not an engine enum. Severity and NoData are the
+    // engine's enums (the loader nested module resolves the engine before PowerShell scans this assembly); their
+    // ValidateSet keeps the completion and the accepted names exactly as they were.
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PresetSet)]
     [ValidateSet("HighErrorRate", "SlowResponseTime")]
     public string Preset { get; set; } = "";
@@ -63,7 +64,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     [Parameter(ParameterSetName = CohortCustomSet)]
     [Parameter(ParameterSetName = DeploymentSet)]
     [ValidateSet("Critical", "Warning")]
-    public string Severity { get; set; } = "Critical";
+    public GuardrailSeverity Severity { get; set; } = GuardrailSeverity.Critical;
 
     [Parameter(Mandatory = true, ParameterSetName = HealthSet)]
     public Uri? HealthUrl { get; set; }
@@ -90,7 +91,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
 
     [Parameter]
     [ValidateSet("Pause", "Fail", "Pass")]
-    public string NoData { get; set; } = "Pause";
+    public NoDataPolicy NoData { get; set; } = NoDataPolicy.Pause;
 
     [Parameter(ParameterSetName = PresetSet)]
     [Parameter(ParameterSetName = CustomSet)]
@@ -149,8 +150,8 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
 
     protected override void ProcessFlagRecord()
     {
-        var noData = Enum.Parse<NoDataPolicy>(NoData, ignoreCase: true);
-        var severity = Enum.Parse<GuardrailSeverity>(Severity, ignoreCase: true);
+        var noData = NoData;
+        var severity = Severity;
         var definition = ParameterSetName switch
         {
             PresetSet => GuardrailPresets.Create(Preset, PrometheusUrl!, noData, MinimumTrafficQuery, MinimumTraffic),

@@ -69,7 +69,7 @@ public sealed class StartFlagRolloutCommand : FlagCmdletBase
         }
 
         var store = ResolveStore(Store);
-        var ledger = ResolveLedger(Ledger);
+        var ledger = WhatIfRequested ? ResolveLedger(Ledger) : null;
         var plan = new RolloutPlan
         {
             RolloutId = RolloutPlan.NewRolloutId(),
@@ -88,11 +88,12 @@ public sealed class StartFlagRolloutCommand : FlagCmdletBase
 
         if (WhatIfRequested)
         {
-            var preview = RunWithRollouts(store, ledger, (engine, _, ct) => engine.PreviewAsync(plan, ct));
+            var preview = RunWithRollouts(store, ledger!, (engine, _, ct) => engine.PreviewAsync(plan, ct));
             ShouldProcess(target, Describe(preview));
             return;
         }
 
+        ledger = ResolveLedgerFor(Ledger, LedgerUse.Change, plan.Environment, store.ProtectedEnvironments);
         if (!ShouldProcess(target, $"Start a rollout {string.Join(" -> ", plan.Stages.Select(FlagPercentage.Format))}% with {plan.Guardrails.Count} guardrail(s), baking {plan.BakeTime} per stage"))
         {
             return;

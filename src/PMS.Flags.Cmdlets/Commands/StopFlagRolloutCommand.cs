@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PMS.Flags.Cmdlets.Infrastructure;
+using PMS.Flags.Engine.Common;
 using PMS.Flags.Engine.Rollouts;
 
 namespace PMS.Flags.Cmdlets.Commands;
@@ -9,6 +10,8 @@ namespace PMS.Flags.Cmdlets.Commands;
 [OutputType(typeof(RolloutStepResult))]
 public sealed class StopFlagRolloutCommand : RolloutCommandBase
 {
+    private protected override LedgerUse LedgerUse => LedgerUse.SwitchOff;
+
     [Parameter(Mandatory = true)]
     [AllowEmptyString]
     public string Reason { get; set; } = "";

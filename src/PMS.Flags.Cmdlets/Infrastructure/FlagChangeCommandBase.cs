@@ -65,7 +65,8 @@ public abstract class FlagChangeCommandBase : FlagCmdletBase
     protected void Change(IFlagStore store, FlagMutation mutation, bool force)
     {
         var target = $"{mutation.Flag} in {mutation.Environment} ({store.Name})";
-        var ledger = ResolveLedger(Ledger);
+        // -WhatIf previews like it skips the approval check: the ledger policy applies to the real run.
+        var ledger = WhatIfRequested ? ResolveLedger(Ledger) : ResolveLedgerFor(Ledger, LedgerPolicy.UseOf(mutation), mutation.Environment, store.ProtectedEnvironments);
         if (WhatIfRequested)
         {
             var preview = Run((log, ct) => new FlagOperations(store, AuditTrailFor(ledger, log.Engine)).PreviewAsync(mutation, ct));

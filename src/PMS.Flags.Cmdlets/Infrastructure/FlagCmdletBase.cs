@@ -17,12 +17,18 @@ public abstract class FlagCmdletBase : PSCmdlet
 {
     private readonly CancellationTokenSource cancellation = new();
 
+    /// <summary>pwsh's file-system location, read on the pipeline thread: relative state paths resolve against it.</summary>
+    private string? stateBaseDirectory;
+
+    private bool defaultLedgerAnnounced;
+
     protected CancellationToken CancellationToken => cancellation.Token;
 
     protected override void StopProcessing() => cancellation.Cancel();
 
     protected override void ProcessRecord()
     {
+        stateBaseDirectory = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
         try
         {
             ProcessFlagRecord();
@@ -41,6 +47,7 @@ public abstract class FlagCmdletBase : PSCmdlet
 
     protected override void EndProcessing()
     {
+        stateBaseDirectory = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
         try
         {
             EndFlagProcessing();
@@ -143,15 +150,36 @@ public abstract class FlagCmdletBase : PSCmdlet
         throw new FlagsException("NoFlagStore", FlagsErrorKind.ResourceUnavailable, "No flag store is connected. Run Connect-FlagStore -Path <feature_flags.json> (or -LaunchDarkly) first, or pass -Store.");
     }
 
-    protected ILedger ResolveLedger(ILedger? explicitLedger)
+    protected ILedger ResolveLedger(ILedger? explicitLedger) => ResolveLedger(explicitLedger, out _, out _);
+
+    /// <summary>
+    /// The ledger for a command that changes something in <paramref name="environment"/>, after the ledger policy
+    /// (<see cref="LedgerPolicy"/>): a change in a protected environment without a chosen ledger is refused here,
+    /// before anything changes; a switch-off goes on and is told where its event went. The one place the policy is applied.
+    /// </summary>
+    protected ILedger ResolveLedgerFor(ILedger? explicitLedger, LedgerUse use, string? environment, IReadOnlyCollection<string> protectedEnvironments)
     {
+        var ledger = ResolveLedger(explicitLedger, out var choice, out var defaultPath);
+        foreach (var warning in LedgerPolicy.Check(choice, use, environment, protectedEnvironments, MyInvocation.MyCommand.Name, defaultPath ?? ledger.Name))
+        {
+            WriteWarning(warning);
+        }
+
+        return ledger;
+    }
+
+    private ILedger ResolveLedger(ILedger? explicitLedger, out LedgerChoice choice, out string? defaultPath)
+    {
+        defaultPath = null;
         if (explicitLedger is not null)
         {
+            choice = LedgerChoice.Parameter;
             return explicitLedger;
         }
 
         if (FlagSession.Current.Ledger is { } connected)
         {
+            choice = LedgerChoice.Connected;
             return connected;
         }
 
@@ -160,12 +188,27 @@ public abstract class FlagCmdletBase : PSCmdlet
             throw new FlagsException("LedgerNotConnected", FlagsErrorKind.ResourceUnavailable, $"The session has no ledger: the last Connect-FlagLedger ({failed}) failed, and neither the ledger connected before it nor the default ledger is used in its place. Run Connect-FlagLedger again, or pass -Ledger.");
         }
 
-        var path = StatePaths.DefaultLedger();
-        WriteVerbose($"No ledger connected; using the default ledger '{path}' (set PMS_FLAGS_LEDGER or run Connect-FlagLedger to choose another).");
+        var path = StatePaths.DefaultLedger(baseDirectory: StateBaseDirectory);
+        defaultPath = path;
+        choice = StatePaths.LedgerChosenByVariable() ? LedgerChoice.EnvironmentVariable : LedgerChoice.Default;
+        var announcement = $"No ledger connected; using the default ledger '{path}' (set PMS_FLAGS_LEDGER or run Connect-FlagLedger to choose another).";
+        if (choice == LedgerChoice.Default && LedgerPolicy.AnnouncesDefaultLedgerAsWarning() && !defaultLedgerAnnounced)
+        {
+            // A CI runner's files do not outlive the job: say so where the job log shows it, not only under -Verbose.
+            defaultLedgerAnnounced = true;
+            WriteWarning($"{announcement} This CI runner's copy is deleted with the runner.");
+        }
+        else
+        {
+            WriteVerbose(announcement);
+        }
+
         return new JsonlLedger(path);
     }
 
-    protected static AuditTrail AuditTrailFor(ILedger ledger, IOperationLog log) => new(ledger, new AuditSpool(StatePaths.SpoolDirectory()), log);
+    private string StateBaseDirectory => stateBaseDirectory ??= SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+
+    protected AuditTrail AuditTrailFor(ILedger ledger, IOperationLog log) => new(ledger, new AuditSpool(StatePaths.SpoolDirectory(baseDirectory: stateBaseDirectory)), log);
 
     /// <summary>Runs work with a rollout engine over this store and ledger; the engine folds its state from the ledger each time.</summary>
     private protected T RunWithRollouts<T>(IFlagStore store, ILedger ledger, Func<RolloutEngine, PipelineLog, CancellationToken, Task<T>> work)

@@ -41,6 +41,9 @@ public abstract class RolloutCommandBase : FlagCmdletBase
     [Parameter]
     public ILedger? Ledger { get; set; }
 
+    /// <summary>Step, Resume and Start change; Stop and Suspend stop harm and are never held up by the ledger policy.</summary>
+    private protected virtual LedgerUse LedgerUse => LedgerUse.Change;
+
     private protected T WithEngine<T>(Func<RolloutEngine, PipelineLog, CancellationToken, Task<T>> work)
         => RunWithRollouts(ResolveStore(Store), ResolveLedger(Ledger), work);
 
@@ -70,6 +73,11 @@ public abstract class RolloutCommandBase : FlagCmdletBase
             : await engine.FindActiveAsync(Flag, environment, ct).ConfigureAwait(false)
               ?? throw new FlagsException("RolloutNotFound", FlagsErrorKind.ObjectNotFound, $"No active rollout of '{Flag}' in '{environment}'. Get-FlagRollout -Flag {Flag} lists its rollouts.", Flag));
         target = $"rollout {state.RolloutId} of {state.Flag} in {state.Environment} ({state.Status})";
+        if (!WhatIfRequested)
+        {
+            ResolveLedgerFor(Ledger, LedgerUse, state.Environment, ResolveStore(Store).ProtectedEnvironments);
+        }
+
         return state.RolloutId;
     }
 

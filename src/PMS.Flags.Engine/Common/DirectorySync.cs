@@ -10,9 +10,16 @@ public static class DirectorySync
 {
     private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
 
+    /// <summary>
+    /// Raised with the directory before each flush: the seam through which tests check that a rename is followed by
+    /// an fsync of its directory (what the filesystem shows at that moment is what a power loss would keep).
+    /// </summary>
+    internal static event Action<string>? Flushing;
+
     /// <summary>Fsyncs <paramref name="directory"/>; a failure is returned, not thrown: the data itself is already written.</summary>
     public static string? Flush(string directory)
     {
+        Flushing?.Invoke(directory);
         if (OperatingSystem.IsWindows())
         {
             return null; // NTFS journals renames; there is no directory handle to flush.

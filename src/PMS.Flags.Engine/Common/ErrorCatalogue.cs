@@ -106,6 +106,7 @@ public static class ErrorCatalogue
         new("FlagWildcardNotAccepted", FlagsErrorKind.InvalidArgument, "A command that changes a flag was given a wildcard; name the flag exactly."),
         new("LedgerFolderNotFound", FlagsErrorKind.ObjectNotFound, "Connect-FlagLedger creates a new ledger file but never a folder; the folder does not exist."),
         new("LedgerNotConnected", FlagsErrorKind.ResourceUnavailable, "The last Connect-FlagLedger failed, so there is no session ledger; connect again or pass -Ledger."),
+        new("LedgerNotConfigured", FlagsErrorKind.ResourceUnavailable, "A change (not a switch-off) in a protected environment would go to the default per-user ledger: run Connect-FlagLedger, set PMS_FLAGS_LEDGER or pass -Ledger; nothing changed."),
         new("StoreNotConnected", FlagsErrorKind.ResourceUnavailable, "The last Connect-FlagStore failed, so there is no session store; connect again or pass -Store."),
         new("GuardrailOperatorInvalid", FlagsErrorKind.InvalidArgument, "-Operator is not one of >, >=, <, <=, GreaterThan, GreaterOrEqual, LessThan, LessOrEqual."),
         new("GuardrailWindowInvalid", FlagsErrorKind.InvalidArgument, "A cohort guardrail's -Window is zero or negative."),

@@ -161,7 +161,9 @@ public sealed class AuditSpool
                 File.Move(path, target);
             }
 
+            // A move between folders changes both: each must be fsynced, or a power loss can lose the entry from both.
             DirectorySync.Flush(Directory);
+            DirectorySync.Flush(QuarantineDirectory);
             log.Warning($"Spooled audit entry '{path}' is {why}; moved to '{target}' for manual recovery.");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.Loader;
 
-namespace PMS.Flags.Cmdlets.Infrastructure;
+namespace PMS.Flags.Loader;
 
 /// <summary>
 /// The private load context for the engine and its third-party dependencies, so that another module's copy of

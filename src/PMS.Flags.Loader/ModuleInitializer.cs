@@ -2,11 +2,13 @@ using System.Management.Automation;
 using System.Reflection;
 using System.Runtime.Loader;
 
-namespace PMS.Flags.Cmdlets.Infrastructure;
+namespace PMS.Flags.Loader;
 
 /// <summary>
 /// Hooks the default context's Resolving event for the engine's name only (the documented load-context pattern):
-/// the engine then loads into EngineLoadContext, which resolves the engine's own dependencies privately.
+/// the engine then loads into EngineLoadContext, which resolves the engine's own dependencies privately. This runs as
+/// the manifest's nested module, which PowerShell imports before the root module (the cmdlet assembly): when it scans
+/// the cmdlet types, engine base types, interfaces and enums already resolve.
 /// </summary>
 public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
