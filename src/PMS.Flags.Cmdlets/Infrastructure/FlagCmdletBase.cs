@@ -143,7 +143,8 @@ public abstract class FlagCmdletBase : PSCmdlet
         throw new FlagsException("NoFlagStore", FlagsErrorKind.ResourceUnavailable, "No flag store is connected. Run Connect-FlagStore -Path <feature_flags.json> (or -LaunchDarkly) first, or pass -Store.");
     }
 
-    protected ILedger ResolveLedger(ILedger? explicitLedger)
+    /// <param name="verifyOnOpen">False only for commands that diagnose or repair a ledger: they must open a broken one.</param>
+    protected ILedger ResolveLedger(ILedger? explicitLedger, bool verifyOnOpen = true)
     {
         if (explicitLedger is not null)
         {
@@ -162,7 +163,14 @@ public abstract class FlagCmdletBase : PSCmdlet
 
         var path = StatePaths.DefaultLedger();
         WriteVerbose($"No ledger connected; using the default ledger '{path}' (set PMS_FLAGS_LEDGER or run Connect-FlagLedger to choose another).");
-        return new JsonlLedger(path);
+        var ledger = new JsonlLedger(path);
+        if (verifyOnOpen && FlagSession.Current.VerifiedDefaultLedger != path)
+        {
+            Engine.Ledger.Checkpoints.LedgerOpening.Verify(ledger, skip: false, keys: null, CancellationToken);
+            FlagSession.Current.VerifiedDefaultLedger = path;
+        }
+
+        return ledger;
     }
 
     protected static AuditTrail AuditTrailFor(ILedger ledger, IOperationLog log) => new(ledger, new AuditSpool(StatePaths.SpoolDirectory()), log);
