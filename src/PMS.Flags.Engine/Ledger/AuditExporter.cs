@@ -79,7 +79,7 @@ public static class AuditExporter
         {
             null or { Type: JTokenType.Null } => "",
             JValue { Type: JTokenType.Boolean } b => (bool)b! ? "true" : "false",
-            JValue { Type: JTokenType.String } s => NeutralizeFormula((string)s!),
+            JValue { Type: JTokenType.String } s => NeutralizeFormula(s.Value as string ?? ""),
             JValue v => Convert.ToString(v.Value, CultureInfo.InvariantCulture) ?? "",
             _ => NeutralizeFormula(token.ToString(Formatting.None)),
         };

@@ -1,0 +1,327 @@
+#Requires -Version 7.4
+# Signed checkpoints, verification on open, Repair-FlagLedger and pending events through the cmdlets, with keys made by
+# the real openssl as an operator would make them. Every refusal is checked by ErrorId AND by unchanged files.
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'PesterHelpers.ps1')
+    $script:savedEnvironment = Save-PmsEnvironment
+
+    function New-KeyPair([string] $Folder, [string] $Name) {
+        $private = Join-Path $Folder "$Name.pem"
+        $public = Join-Path $Folder "$Name.pub.pem"
+        openssl ecparam -name prime256v1 -genkey -noout -out $private 2>$null
+        if ($LASTEXITCODE -ne 0) { throw 'openssl could not create a key' }
+        openssl ec -in $private -pubout -out $public 2>$null
+        if ($LASTEXITCODE -ne 0) { throw 'openssl could not write the public key' }
+        [pscustomobject]@{ Private = $private; Public = $public }
+    }
+
+    function Add-Change([int] $Count, [int] $From = 1) {
+        foreach ($i in $From..($From + $Count - 1)) {
+            $null = Set-FlagPercentage -Flag new_scheduler -Environment staging -Percentage $i -Reason "change $i"
+        }
+    }
+
+    function Get-Lines([string] $Path) { @([IO.File]::ReadAllText($Path).Split("`n") | Where-Object { $_ }) }
+
+    function Set-Lines([string] $Path, [string[]] $Lines) { [IO.File]::WriteAllText($Path, (($Lines | ForEach-Object { "$_`n" }) -join '')) }
+}
+
+AfterAll {
+    Restore-PmsEnvironment $script:savedEnvironment
+}
+
+Describe 'Signed checkpoints' -Tag Checkpoints {
+    BeforeEach {
+        $sandbox = New-FlagSandbox -NoConnect
+        $null = Connect-FlagStore -Path $sandbox.FlagFile
+        $key = New-KeyPair $sandbox.Root 'signing'
+        $checkpoints = "$($sandbox.LedgerPath).checkpoints.jsonl"
+    }
+    AfterEach { Remove-FlagSandbox $sandbox }
+
+    It 'seals every change when connected with a signing key, and a valid ledger verifies with CheckpointVerified' {
+        $null = Connect-FlagLedger -Path $sandbox.LedgerPath -SigningKeyPath $key.Private 3>$null
+        Add-Change 3
+
+        $verdict = Test-FlagAuditChain -Path $sandbox.LedgerPath -PublicKeyPath $key.Public
+
+        $verdict.Valid | Should -BeTrue
+        $verdict.CheckpointVerified | Should -BeTrue
+        $verdict.Count | Should -Be 3
+        $verdict.SealedSequence | Should -Be 3
+        $verdict.SealedHead | Should -Be $verdict.HeadHash
+        $verdict.UnsealedCount | Should -Be 0
+        @(Get-Lines $checkpoints).Count | Should -Be 3
+        (Get-Lines $checkpoints)[-1] | Should -Not -Match ([regex]::Escape((Get-Content -Raw $key.Private).Split("`n")[1]))
+    }
+
+    It 'reports a ledger cut short as truncated' {
+        $null = Connect-FlagLedger -Path $sandbox.LedgerPath -SigningKeyPath $key.Private 3>$null
+        Add-Change 5
+        Set-Lines $sandbox.LedgerPath (Get-Lines $sandbox.LedgerPath)[0..2]
+
+        $verdict = Test-FlagAuditChain -Path $sandbox.LedgerPath -PublicKeyPath $key.Public 3>$null
+
+        $verdict.Valid | Should -BeFalse
+        $verdict.Problem | Should -Be 'truncated'
+        $verdict.FirstBrokenSequence | Should -Be 4
+    }
+
+    It 'reports a rollback to an earlier head as rolled_back when the kept head is given' {
+        $null = Connect-FlagLedger -Path $sandbox.LedgerPath -SigningKeyPath $key.Private 3>$null
+        Add-Change 2
+        $ledgerBefore = [IO.File]::ReadAllBytes($sandbox.LedgerPath)
+        $checkpointsBefore = [IO.File]::ReadAllBytes($checkpoints)
+        Add-Change 2 -From 3
+        $kept = (Test-FlagAuditChain -Path $sandbox.LedgerPath -PublicKeyPath $key.Public).SealedHead
+        [IO.File]::WriteAllBytes($sandbox.LedgerPath, $ledgerBefore)
+        [IO.File]::WriteAllBytes($checkpoints, $checkpointsBefore)
+
+        $verdict = Test-FlagAuditChain -Path $sandbox.LedgerPath -PublicKeyPath $key.Public -ExpectedHead $kept 3>$null
+
+        $verdict.Valid | Should -BeFalse
+        $verdict.Problem | Should -Be 'rolled_back'
+    }
+
+    It 'reports a deleted checkpoint file as checkpoint_missing, and a forged checkpoint as signature_invalid' {
+        $null = Connect-FlagLedger -Path $sandbox.LedgerPath -SigningKeyPath $key.Private 3>$null
+        Add-Change 2
+        $forger = New-KeyPair $sandbox.Root 'forger'
+        $lines = Get-Lines $checkpoints
+        Remove-Item $checkpoints
+
+        (Test-FlagAuditChain -Path $sandbox.LedgerPath -PublicKeyPath $key.Public 3>$null).Problem | Should -Be 'checkpoint_missing'
+
+        $last = $lines[-1] | ConvertFrom-Json
+        $last.signature = [Convert]::ToBase64String([byte[]]::new(64))
+        Set-Lines $checkpoints ($lines[0], ($last | ConvertTo-Json -Compress))
+        $verdict = Test-FlagAuditChain -Path $sandbox.LedgerPath -PublicKeyPath $key.Public, $forger.Public 3>$null
+        $verdict.Problem | Should -Be 'signature_invalid'
+        $verdict.FirstBrokenSequence | Should -Be 2
+    }
+
+    It 'accepts a key rotation when both public keys are given' {
+        $next = New-KeyPair $sandbox.Root 'next'
+        $null = Connect-FlagLedger -Path $sandbox.LedgerPath -SigningKeyPath $key.Private 3>$null
+        Add-Change 2
+        $null = Connect-FlagLedger -Path $sandbox.LedgerPath -SigningKeyPath $next.Private 3>$null
+        Add-Change 2 -From 3
+
+        $verdict = Test-FlagAuditChain -Path $sandbox.LedgerPath -PublicKeyPath $key.Public, $next.Public
+
+        $verdict.Valid | Should -BeTrue
+        $verdict.CheckpointVerified | Should -BeTrue
+        $verdict.SealedSequence | Should -Be 4
+    }
+
+    It 'prints the sealed head as a notice under GitHub Actions' {
+        $null = Connect-FlagLedger -Path $sandbox.LedgerPath -SigningKeyPath $key.Private 3>$null
+        Add-Change 1
+        $env:GITHUB_ACTIONS = 'true'
+        try { $output = Test-FlagAuditChain -Path $sandbox.LedgerPath -PublicKeyPath $key.Public 6>&1 }
+        finally { $env:GITHUB_ACTIONS = $null }
+        $verdict = $output | Where-Object { $_ -isnot [System.Management.Automation.InformationRecord] }
+        "$($output | Where-Object { $_ -is [System.Management.Automation.InformationRecord] })" | Should -Be "::notice title=PMS.Flags sealed ledger head::#1 $($verdict.SealedHead)"
+    }
+
+    It 'seals on demand with New-FlagAuditCheckpoint, records the event, and -WhatIf changes nothing' {
+        $null = Connect-FlagLedger -Path $sandbox.LedgerPath 3>$null
+        Add-Change 2
+        $before = Get-FileSnapshot $sandbox.LedgerPath, $checkpoints
+
+        New-FlagAuditCheckpoint -SigningKeyPath $key.Private -WhatIf
+        Get-FileSnapshot $sandbox.LedgerPath, $checkpoints | Should -Be $before
+        { New-FlagAuditCheckpoint } | Should -Throw -ErrorId 'CheckpointKeyRequired,PMS.Flags.Cmdlets.Commands.NewFlagAuditCheckpointCommand'
+        Get-FileSnapshot $sandbox.LedgerPath, $checkpoints | Should -Be $before
+
+        $checkpoint = New-FlagAuditCheckpoint -SigningKeyPath $key.Private -Reason 'end of day'
+
+        $checkpoint.Sequence | Should -Be 3
+        (Get-FlagAudit -Newest 1).EventType | Should -Be 'ledger_checkpoint_sealed'
+        (Get-FlagAudit -Newest 1).Hash | Should -Be $checkpoint.HeadHash
+        (Test-FlagAuditChain -PublicKeyPath $key.Public).CheckpointVerified | Should -BeTrue
+    }
+}
+
+Describe 'Bad checkpoint inputs' -Tag Checkpoints {
+    BeforeEach {
+        $sandbox = New-FlagSandbox -NoConnect
+        $null = Connect-FlagStore -Path $sandbox.FlagFile
+        $key = New-KeyPair $sandbox.Root 'signing'
+        $checkpoints = "$($sandbox.LedgerPath).checkpoints.jsonl"
+        $null = Connect-FlagLedger -Path $sandbox.LedgerPath -SigningKeyPath $key.Private 3>$null
+        Add-Change 2
+        $before = Get-FileSnapshot $sandbox.LedgerPath, $checkpoints
+    }
+    AfterEach { Remove-FlagSandbox $sandbox }
+
+    It 'refuses a missing key file with CheckpointKeyNotFound and changes nothing' {
+        { Connect-FlagLedger -Path $sandbox.LedgerPath -SigningKeyPath (Join-Path $sandbox.Root 'nope.pem') } | Should -Throw -ErrorId 'CheckpointKeyNotFound,PMS.Flags.Cmdlets.Commands.ConnectFlagLedgerCommand'
+        { Test-FlagAuditChain -Path $sandbox.LedgerPath -PublicKeyPath (Join-Path $sandbox.Root 'nope.pub.pem') } | Should -Throw -ErrorId 'CheckpointKeyNotFound,PMS.Flags.Cmdlets.Commands.TestFlagAuditChainCommand'
+        Get-FileSnapshot $sandbox.LedgerPath, $checkpoints | Should -Be $before
+    }
+
+    It 'refuses a malformed key file, and a public key where a private one is needed, with CheckpointKeyMalformed' {
+        $garbage = Join-Path $sandbox.Root 'garbage.pem'
+        Set-Content $garbage "-----BEGIN EC PRIVATE KEY-----`nbm90IGEga2V5`n-----END EC PRIVATE KEY-----"
+        { Connect-FlagLedger -Path $sandbox.LedgerPath -SigningKeyPath $garbage } | Should -Throw -ErrorId 'CheckpointKeyMalformed,PMS.Flags.Cmdlets.Commands.ConnectFlagLedgerCommand'
+        { Connect-FlagLedger -Path $sandbox.LedgerPath -SigningKeyPath $key.Public } | Should -Throw -ErrorId 'CheckpointKeyMalformed,PMS.Flags.Cmdlets.Commands.ConnectFlagLedgerCommand'
+        Get-FileSnapshot $sandbox.LedgerPath, $checkpoints | Should -Be $before
+    }
+
+    It 'refuses a public key that signed none of the checkpoints with CheckpointKeyMismatch' {
+        $other = New-KeyPair $sandbox.Root 'other'
+        { Test-FlagAuditChain -Path $sandbox.LedgerPath -PublicKeyPath $other.Public } | Should -Throw -ErrorId 'CheckpointKeyMismatch,PMS.Flags.Cmdlets.Commands.TestFlagAuditChainCommand'
+        Get-FileSnapshot $sandbox.LedgerPath, $checkpoints | Should -Be $before
+    }
+
+    It 'refuses a checkpoint file that is not JSONL with CheckpointFileMalformed, at connect and when verifying' {
+        Add-Content -LiteralPath $checkpoints -Value 'sequence;head_hash'
+        $garbled = Get-FileSnapshot $sandbox.LedgerPath, $checkpoints
+        { Connect-FlagLedger -Path $sandbox.LedgerPath } | Should -Throw -ErrorId 'CheckpointFileMalformed,PMS.Flags.Cmdlets.Commands.ConnectFlagLedgerCommand'
+        { Test-FlagAuditChain -Path $sandbox.LedgerPath -PublicKeyPath $key.Public } | Should -Throw -ErrorId 'CheckpointFileMalformed,PMS.Flags.Cmdlets.Commands.TestFlagAuditChainCommand'
+        Get-FileSnapshot $sandbox.LedgerPath, $checkpoints | Should -Be $garbled
+    }
+}
+
+Describe 'Verification on open' -Tag Checkpoints {
+    BeforeEach {
+        $sandbox = New-FlagSandbox -SeedLedger
+        Add-Change 3
+        $checkpoints = "$($sandbox.LedgerPath).checkpoints.jsonl"
+    }
+    AfterEach { Remove-FlagSandbox $sandbox }
+
+    It 'refuses a tampered ledger with LedgerTampered naming the sequence, changes nothing, and -SkipVerification is recorded' {
+        $lines = Get-Lines $sandbox.LedgerPath
+        $lines[2] = $lines[2].Replace('change 2', 'nothing happened')
+        Set-Lines $sandbox.LedgerPath $lines
+        $before = Get-FileSnapshot $sandbox.LedgerPath, $checkpoints
+
+        $failure = { Connect-FlagLedger -Path $sandbox.LedgerPath } | Should -Throw -ErrorId 'LedgerTampered,PMS.Flags.Cmdlets.Commands.ConnectFlagLedgerCommand' -PassThru
+        $failure.Exception.Message | Should -BeLike '*#3*'
+        Get-FileSnapshot $sandbox.LedgerPath, $checkpoints | Should -Be $before
+        { Set-FlagPercentage -Flag new_scheduler -Environment staging -Percentage 9 -Reason 'after a failed connect' } | Should -Throw -ErrorId 'LedgerNotConnected,PMS.Flags.Cmdlets.Commands.SetFlagPercentageCommand'
+        Get-FileSnapshot $sandbox.LedgerPath, $checkpoints | Should -Be $before
+
+        $null = Connect-FlagLedger -Path $sandbox.LedgerPath -SkipVerification -WarningVariable warned 3>$null
+        "$warned" | Should -BeLike '*modified*'
+        $null = Set-FlagPercentage -Flag new_scheduler -Environment staging -Percentage 9 -Reason 'on top'
+        $details = (Get-Lines $sandbox.LedgerPath)[-1] | ConvertFrom-Json
+        $details.details.verification_skipped | Should -BeLike 'modified at #3*'
+    }
+
+    It 'refuses a tampered default ledger on its first use in a session' {
+        $lines = Get-Lines $sandbox.LedgerPath
+        $lines[1] = $lines[1].Replace('change 1', 'edited')
+        Set-Lines $sandbox.LedgerPath $lines
+        $env:PMS_FLAGS_LEDGER = $sandbox.LedgerPath
+        $before = Get-FileSnapshot $sandbox.LedgerPath
+
+        $run = Invoke-InFreshRunspace -Location $sandbox.Root -Script 'Get-FlagAudit -ErrorAction SilentlyContinue; $Error[0].FullyQualifiedErrorId'
+
+        $run.Output | Should -Be @('LedgerTampered,PMS.Flags.Cmdlets.Commands.GetFlagAuditCommand')
+        Get-FileSnapshot $sandbox.LedgerPath | Should -Be $before
+    }
+
+    It 'refuses a torn ledger with LedgerTornTail; Repair-FlagLedger -WhatIf changes nothing; the repair keeps every complete event' {
+        $complete = [IO.File]::ReadAllBytes($sandbox.LedgerPath)
+        [IO.File]::AppendAllText($sandbox.LedgerPath, '{"timestamp":"2025-03-01T10:')
+        $before = Get-FileSnapshot $sandbox.LedgerPath, $checkpoints
+        (Test-FlagAuditChain -Path $sandbox.LedgerPath 3>$null).Problem | Should -Be 'torn_tail'
+
+        { Connect-FlagLedger -Path $sandbox.LedgerPath } | Should -Throw -ErrorId 'LedgerTornTail,PMS.Flags.Cmdlets.Commands.ConnectFlagLedgerCommand'
+        Repair-FlagLedger -Path $sandbox.LedgerPath -WhatIf
+        Get-FileSnapshot $sandbox.LedgerPath, $checkpoints | Should -Be $before
+        @(Get-ChildItem (Split-Path $sandbox.LedgerPath) -Filter '*.quarantine').Count | Should -Be 0
+
+        $repair = Repair-FlagLedger -Path $sandbox.LedgerPath -Reason 'power loss' 3>$null
+
+        $bytes = [IO.File]::ReadAllBytes($sandbox.LedgerPath)
+        [Convert]::ToHexString($bytes[0..($complete.Length - 1)]) | Should -Be ([Convert]::ToHexString($complete))
+        Get-Content -Raw $repair.QuarantinePath | Should -Be '{"timestamp":"2025-03-01T10:'
+        $repair.Sequence | Should -Be 5
+        $event = (Get-Lines $sandbox.LedgerPath)[-1] | ConvertFrom-Json
+        $event.event_type | Should -Be 'ledger_repaired'
+        $event.details.quarantined_sha256 | Should -Be $repair.QuarantinedSha256
+        (Test-FlagAuditChain -Path $sandbox.LedgerPath).Valid | Should -BeTrue
+        $null = Connect-FlagLedger -Path $sandbox.LedgerPath
+    }
+
+    It 'refuses to repair a ledger that is not torn with LedgerNotTorn and changes nothing' {
+        $before = Get-FileSnapshot $sandbox.LedgerPath
+        { Repair-FlagLedger -Path $sandbox.LedgerPath } | Should -Throw -ErrorId 'LedgerNotTorn,PMS.Flags.Cmdlets.Commands.RepairFlagLedgerCommand'
+        $lines = Get-Lines $sandbox.LedgerPath
+        $lines[1] = $lines[1].Replace('change 1', 'edited')
+        [IO.File]::WriteAllText($sandbox.LedgerPath, ($lines -join "`n"))  # modified, and no final newline
+        $broken = Get-FileSnapshot $sandbox.LedgerPath
+        { Repair-FlagLedger -Path $sandbox.LedgerPath } | Should -Throw -ErrorId 'LedgerNotTorn,PMS.Flags.Cmdlets.Commands.RepairFlagLedgerCommand'
+        Get-FileSnapshot $sandbox.LedgerPath | Should -Be $broken
+        @(Get-ChildItem (Split-Path $sandbox.LedgerPath) -Filter '*.quarantine').Count | Should -Be 0
+        $before | Should -Not -Be $broken
+    }
+}
+
+Describe 'Pending events and files' -Tag Checkpoints {
+    BeforeEach { $sandbox = New-FlagSandbox -SeedLedger }
+    AfterEach { Remove-FlagSandbox $sandbox }
+
+    It 'shows spooled events as pending, counts them in Test-FlagAuditChain, and Sync-FlagLedger writes them' {
+        $unwritable = New-UnwritableLedger $sandbox
+        $null = Disable-Flag -Flag new_scheduler -Environment staging -Reason 'ledger down' -Ledger $unwritable.Ledger -Force 3>$null
+        @(Get-SpoolFile $sandbox).Count | Should -Be 1
+
+        $pending = @(Get-FlagAudit -Ledger $unwritable.Ledger -IncludePending)
+        $pending.Count | Should -Be 1
+        $pending[0].Pending | Should -BeTrue
+        $pending[0].Reason | Should -Be 'ledger down'
+        @(Get-FlagAudit -Ledger $unwritable.Ledger).Count | Should -Be 0
+        (Test-FlagAuditChain -Ledger $unwritable.Ledger 3>$null).Pending | Should -Be 1
+        { Sync-FlagLedger -Ledger $unwritable.Ledger } | Should -Throw -ErrorId 'LedgerUnwritable,PMS.Flags.Cmdlets.Commands.SyncFlagLedgerCommand'
+        @(Get-SpoolFile $sandbox).Count | Should -Be 1
+
+        Remove-Item $unwritable.Blocker
+        $null = New-Item -ItemType Directory $unwritable.Blocker
+        Sync-FlagLedger -Ledger $unwritable.Ledger -WhatIf
+        @(Get-SpoolFile $sandbox).Count | Should -Be 1
+        $written = @(Sync-FlagLedger -Ledger $unwritable.Ledger)
+
+        $written.Count | Should -Be 1
+        $written[0].Sequence | Should -Be 1
+        $written[0].Pending | Should -BeFalse
+        @(Get-SpoolFile $sandbox).Count | Should -Be 0
+        (Test-FlagAuditChain -Ledger $unwritable.Ledger).Pending | Should -Be 0
+    }
+
+    It 'creates the ledger, spool and checkpoint files 0600 and the state folders 0700' -Skip:$IsWindows {
+        $key = New-KeyPair $sandbox.Root 'signing'
+        $path = Join-Path $sandbox.Root 'audit/private.jsonl'
+        $null = Connect-FlagLedger -Path $path -SigningKeyPath $key.Private 3>$null
+        $null = Set-FlagPercentage -Flag new_scheduler -Environment staging -Percentage 3 -Reason 'mode check'
+        $unwritable = New-UnwritableLedger $sandbox
+        $null = Disable-Flag -Flag new_scheduler -Environment staging -Reason 'spooled' -Ledger $unwritable.Ledger -Force 3>$null
+
+        $private = [System.IO.UnixFileMode]'UserRead, UserWrite'
+        (Get-Item $path).UnixFileMode | Should -Be $private
+        (Get-Item "$path.checkpoints.jsonl").UnixFileMode | Should -Be $private
+        (Get-SpoolFile $sandbox)[0].UnixFileMode | Should -Be $private
+        (Get-Item $sandbox.SpoolDir).UnixFileMode | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
+    }
+
+    It 'neutralizes CSV cells that a spreadsheet would run as a formula, and keeps JSON exact' {
+        $null = Set-FlagPercentage -Flag new_scheduler -Environment staging -Percentage 7 -Reason '=HYPERLINK("http://evil.example","x")'
+        $null = Set-FlagPercentage -Flag new_scheduler -Environment staging -Percentage 8 -Reason '@SUM(1)'
+        $csv = Join-Path $sandbox.Root 'audit.csv'
+        $json = Join-Path $sandbox.Root 'audit.json'
+        Get-FlagAudit | Export-FlagAudit -Format Csv -Path $csv
+        Get-FlagAudit | Export-FlagAudit -Format Json -Path $json
+
+        $rows = @(Import-Csv $csv)
+        $rows[1].reason | Should -Be '''=HYPERLINK("http://evil.example","x")'
+        $rows[2].reason | Should -Be '''@SUM(1)'
+        $rows[0].reason | Should -Be 'seed event'
+        $rows[1].rollout_percentage | Should -Be '7'
+        (Get-Content -Raw $json | ConvertFrom-Json)[1].reason | Should -Be '=HYPERLINK("http://evil.example","x")'
+    }
+}
