@@ -12,9 +12,14 @@ namespace PMS.Flags.Engine.Ledger;
 /// </summary>
 public static class AuditExporter
 {
-    public static void Write(IReadOnlyCollection<AuditEvent> events, AuditExportFormat format, string path)
+    public static void Write(IReadOnlyCollection<AuditEvent> events, AuditExportFormat format, string path, ChainVerification? verdict = null)
     {
-        var text = format == AuditExportFormat.Json ? ToJson(events) : ToCsv(events);
+        var text = format switch
+        {
+            AuditExportFormat.Json => ToJson(events),
+            AuditExportFormat.Html => AuditHtmlReport.Render(events, verdict, DateTimeOffset.UtcNow),
+            _ => ToCsv(events),
+        };
         var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {

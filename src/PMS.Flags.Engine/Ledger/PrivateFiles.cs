@@ -11,18 +11,16 @@ public static class PrivateFiles
 
     public const UnixFileMode FolderMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
-    public static FileStream Open(string path, System.IO.FileMode mode, FileAccess access, FileShare share, int bufferSize = 4096, FileOptions options = FileOptions.None)
+    public static FileStream Open(string path, System.IO.FileMode mode, FileAccess access, FileShare share, int bufferSize = 4096, FileOptions fileOptions = FileOptions.None)
     {
         var creates = mode is System.IO.FileMode.Create or System.IO.FileMode.CreateNew or System.IO.FileMode.OpenOrCreate or System.IO.FileMode.Append;
-        return new FileStream(path, new FileStreamOptions
+        var options = new FileStreamOptions { Mode = mode, Access = access, Share = share, BufferSize = bufferSize, Options = fileOptions };
+        if (!OperatingSystem.IsWindows() && creates && access.HasFlag(FileAccess.Write))
         {
-            Mode = mode,
-            Access = access,
-            Share = share,
-            BufferSize = bufferSize,
-            Options = options,
-            UnixCreateMode = creates && !OperatingSystem.IsWindows() && access.HasFlag(FileAccess.Write) ? FileMode : null,
-        });
+            options.UnixCreateMode = FileMode;
+        }
+
+        return new FileStream(path, options);
     }
 
     public static void CreateFolder(string path)
