@@ -325,3 +325,153 @@ Describe 'Pending events and files' -Tag Checkpoints {
         (Get-Content -Raw $json | ConvertFrom-Json)[1].reason | Should -Be '=HYPERLINK("http://evil.example","x")'
     }
 }
+
+# The HTML report is opened in Debian's headless Chromium (build/bootstrap/40-openssl-chromium.sh), as an auditor's
+# browser would: the rendered DOM must state the verdict, and in the screenshot every plotted point must sit where its
+# event puts it (x by time, y by exposure), measured from the first point.
+Describe 'HTML audit report' -Tag Checkpoints, AuditReport {
+    BeforeAll {
+        $script:Chromium = (Get-Command chromium-headless-shell -ErrorAction SilentlyContinue).Source
+        if (-not $script:Chromium) { throw 'chromium-headless-shell is not installed: run ./build.ps1 Bootstrap' }
+        if (-not ('PngPixels' -as [type])) {
+            Add-Type -TypeDefinition @'
+using System;
+using System.IO;
+using System.IO.Compression;
+/// <summary>Decodes an 8-bit RGB or RGBA, non-interlaced PNG (what Chromium writes) into RGB triples.</summary>
+public static class PngPixels
+{
+    public static int[] Read(string path, out int width, out int height)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var idat = new MemoryStream();
+        width = height = 0;
+        int channels = 0;
+        for (var at = 8; at < bytes.Length;)
+        {
+            var length = (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
+            var type = System.Text.Encoding.ASCII.GetString(bytes, at + 4, 4);
+            if (type == "IHDR")
+            {
+                width = (bytes[at + 8] << 24) | (bytes[at + 9] << 16) | (bytes[at + 10] << 8) | bytes[at + 11];
+                height = (bytes[at + 12] << 24) | (bytes[at + 13] << 16) | (bytes[at + 14] << 8) | bytes[at + 15];
+                if (bytes[at + 16] != 8 || bytes[at + 20] != 0) throw new NotSupportedException("not 8-bit non-interlaced");
+                channels = bytes[at + 17] == 6 ? 4 : bytes[at + 17] == 2 ? 3 : throw new NotSupportedException("colour type " + bytes[at + 17]);
+            }
+            else if (type == "IDAT") idat.Write(bytes, at + 8, length);
+            at += 12 + length;
+        }
+        idat.Position = 0;
+        var raw = new MemoryStream();
+        using (var z = new ZLibStream(idat, CompressionMode.Decompress)) z.CopyTo(raw);
+        var data = raw.ToArray();
+        var stride = width * channels;
+        var previous = new byte[stride];
+        var current = new byte[stride];
+        var rgb = new int[width * height];
+        for (var y = 0; y < height; y++)
+        {
+            var filter = data[y * (stride + 1)];
+            Array.Copy(data, y * (stride + 1) + 1, current, 0, stride);
+            for (var i = 0; i < stride; i++)
+            {
+                int a = i >= channels ? current[i - channels] : 0, b = previous[i], c = i >= channels ? previous[i - channels] : 0;
+                int p = a + b - c, pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
+                var predictor = filter switch { 0 => 0, 1 => a, 2 => b, 3 => (a + b) / 2, 4 => pa <= pb && pa <= pc ? a : pb <= pc ? b : c, _ => throw new NotSupportedException("filter") };
+                current[i] = (byte)(current[i] + predictor);
+            }
+            for (var x = 0; x < width; x++) rgb[y * width + x] = (current[x * channels] << 16) | (current[x * channels + 1] << 8) | current[x * channels + 2];
+            (previous, current) = (current, previous);
+        }
+        return rgb;
+    }
+
+    public static int[] IndexesOf(int[] pixels, int color)
+    {
+        var found = new System.Collections.Generic.List<int>();
+        for (var i = 0; i < pixels.Length; i++) if (pixels[i] == color) found.Add(i);
+        return found.ToArray();
+    }
+}
+'@
+        }
+
+        function ConvertFrom-HexColor([string] $Hex) { [Convert]::ToInt32($Hex.TrimStart('#'), 16) }
+    }
+
+    BeforeEach {
+        $sandbox = New-FlagSandbox -NoConnect
+        $null = Connect-FlagStore -Path $sandbox.FlagFile
+        $key = New-KeyPair $sandbox.Root 'signing'
+        $null = Connect-FlagLedger -Path $sandbox.LedgerPath -SigningKeyPath $key.Private 3>$null
+        foreach ($step in @(@{ P = 5 }, @{ P = 25 }, @{ P = 50; Ticket = 'CHG-50' }, @{ P = 75 })) {
+            $null = Set-FlagPercentage -Flag new_scheduler -Environment staging -Percentage $step.P -Reason "stage $($step.P) <b>" -ApprovalTicket $step.Ticket
+            Start-Sleep -Milliseconds 400
+        }
+        $null = Invoke-EmergencyRollback -Flag new_scheduler -Environment staging -Reason 'error rate =HYPERLINK("x")' -Force 3>$null
+        $report = Join-Path $sandbox.Root 'report.html'
+        Get-FlagAudit | Export-FlagAudit -Format Html -Path $report -PublicKeyPath $key.Public
+    }
+    AfterEach { Remove-FlagSandbox $sandbox }
+
+    It 'is one self-contained file: no script and no external resource, and text is escaped' {
+        $html = Get-Content -Raw $report
+        $html | Should -Not -Match '<script'
+        $html | Should -Not -Match '\s(src|href)\s*='
+        $html | Should -Not -Match '@import|url\('
+        $html | Should -Match ([regex]::Escape('stage 5 &lt;b&gt;'))
+    }
+
+    It 'renders in headless Chromium with the verdict and the sealed head' {
+        $dom = & $script:Chromium --no-sandbox --disable-gpu --dump-dom "file://$report" 2>$null | Out-String
+        $verdict = (Test-FlagAuditChain -Path $sandbox.LedgerPath -PublicKeyPath $key.Public)
+
+        $dom | Should -BeLike '*Chain VALID: 6 event(s) intact.*'
+        $dom | Should -BeLike "*Last checkpoint seals #6, head $($verdict.SealedHead); signature VERIFIED*"
+        $dom | Should -BeLike '*new_scheduler in staging*'
+    }
+
+    It 'draws each event''s point where its time and exposure put it' {
+        $shot = Join-Path $sandbox.Root 'report.png'
+        $null = & $script:Chromium --no-sandbox --disable-gpu --hide-scrollbars --force-device-scale-factor=1 --window-size=900,1400 "--screenshot=$shot" "file://$report" 2>&1
+        $shot | Should -Exist
+        $width = 0; $height = 0
+        $pixels = [PngPixels]::Read($shot, [ref] $width, [ref] $height)
+
+        # Expected geometry, from the events: x by time over the plotted span, y by exposure after each event.
+        $events = @(Get-FlagAudit)
+        $t0 = $events[0].Timestamp; $span = ($events[-1].Timestamp - $t0).TotalSeconds
+        $exposure = 0
+        $expected = foreach ($e in $events) {
+            $exposure = if ($null -ne $e.RolloutPercentage) { $e.RolloutPercentage } elseif ($e.NewState -eq $false) { 0 } else { $exposure }
+            $color = switch ($e.EventType) { 'emergency_rollback' { '#c00000' } default { if ($e.ApprovalTicket) { '#2e8b57' } else { '#1f5fbf' } } }
+            [pscustomobject]@{ X = 60 + 640 * ($e.Timestamp - $t0).TotalSeconds / $span; Y = 20 + (100 - $exposure) * 2; Color = ConvertFrom-HexColor $color; Sequence = $e.Sequence }
+        }
+
+        # The first point (blue) anchors the plot: the centroid of the leftmost blob of its exact colour.
+        $blue = ConvertFrom-HexColor '#1f5fbf'
+        $bluePixels = @([PngPixels]::IndexesOf($pixels, $blue) | ForEach-Object { , @(($_ % $width), [math]::Floor($_ / $width)) })
+        $bluePixels.Count | Should -BeGreaterThan 20
+        $minX = ($bluePixels | ForEach-Object { $_[0] } | Measure-Object -Minimum).Minimum
+        $anchor = @($bluePixels | Where-Object { $_[0] -le $minX + 10 })
+        $anchorX = ($anchor | ForEach-Object { $_[0] } | Measure-Object -Average).Average
+        $anchorY = ($anchor | ForEach-Object { $_[1] } | Measure-Object -Average).Average
+
+        # A later point drawn at (nearly) the same place covers the earlier one: each place shows the last event's colour.
+        $places = for ($i = 0; $i -lt $expected.Count; $i++) {
+            $covered = $false
+            for ($j = $i + 1; $j -lt $expected.Count; $j++) { if ([math]::Abs($expected[$j].X - $expected[$i].X) -lt 8 -and [math]::Abs($expected[$j].Y - $expected[$i].Y) -lt 8) { $covered = $true } }
+            if (-not $covered) { $expected[$i] }
+        }
+        @($places).Count | Should -BeGreaterOrEqual 5
+        foreach ($point in $places) {
+            $x = [int][math]::Round($anchorX + $point.X - $expected[0].X)
+            $y = [int][math]::Round($anchorY + $point.Y - $expected[0].Y)
+            '{0:x6}' -f $pixels[$y * $width + $x] | Should -Be ('{0:x6}' -f $point.Color) -Because "event #$($point.Sequence) is drawn at ($x, $y)"
+        }
+
+        # And nothing is drawn where no event is: the plot's middle at 100% exposure is background.
+        $emptyY = [int][math]::Round($anchorY - $expected[0].Y + 20 + 2)
+        '{0:x6}' -f $pixels[$emptyY * $width + [int]$anchorX + 320] | Should -Not -BeIn @($places | ForEach-Object { '{0:x6}' -f $_.Color })
+    }
+}
