@@ -6,6 +6,10 @@ the playbook's audit fields (timestamp, event_type, user_id, feature_flag, previ
 reason, rollout_percentage, approval_ticket) plus event_id, sequence, store, outcome, details and a SHA-256 hash chain
 (prev_hash, hash), so that any later edit, deletion, insertion or reordering is detected by Test-FlagAuditChain.
 
+Opening a ledger verifies it: the events since the last checkpoint (all of them when there is none) are hashed and
+chained, and a ledger that fails is refused with LedgerTampered or LedgerTornTail naming the sequence, unless
+-SkipVerification is given. The default ledger is verified the same way the first time a session uses it.
+
 The command checks that the ledger can be written and that its last event can be chained to, and fails if not (see
 NOTES). A file that does not exist is created, with a warning that names it a NEW, empty ledger, so that a mistyped
 name shows at once (in a CI log too) instead of silently splitting the trail; a folder is never created
@@ -26,6 +30,9 @@ Switching off still proceeds and warns that its event went to the default ledger
     Parameters   = @{
         Path      = 'The JSONL ledger file, for example ./audit/flags.jsonl. A relative path is resolved against the current PowerShell location. A missing file is created (with a warning naming it a NEW, empty ledger); its folder must exist. An existing file is appended to, never rewritten.'
         NoDefault = 'Returns the ledger object without making it the session''s default ledger. Pass the object to -Ledger of a changing cmdlet, Get-FlagAudit or Test-FlagAuditChain.'
+        SigningKeyPath   = 'A PEM file with an ECDSA P-256 private key (openssl ecparam -name prime256v1 -genkey -noout). Every append is then sealed by a signed checkpoint (sequence, head hash, time, previous checkpoint''s signature, key fingerprint), so truncation and a consistent rewrite are detected. The key is read before anything else; a missing or malformed file fails with CheckpointKeyNotFound or CheckpointKeyMalformed and changes nothing.'
+        CheckpointPath   = 'The file checkpoints are kept in; by default <ledger>.checkpoints.jsonl beside the ledger. Keep a copy elsewhere (or pass a path on other storage) so that whoever can rewrite the ledger cannot rewrite both.'
+        SkipVerification = 'Uses a ledger even though it fails verification on open (LedgerTampered, LedgerTornTail would otherwise stop the connect). The next event written records in its details that verification was skipped, and what it had found.'
     }
     Outputs      = @{
         'PMS.Flags.Engine.Ledger.JsonlLedger' = 'The connected ledger (Path and Name). Pass it to -Ledger.'
@@ -39,6 +46,13 @@ Connect-FlagLedger -Path ./audit/feature-flags.jsonl
 Set-FlagPercentage -Flag telehealth_appointments_enabled -Environment staging -Percentage 5 -Reason 'Gradual rollout - Phase 1 (5% of users)'
 '@
             Remarks = 'The change is recorded as a feature_flag_toggled event in ./audit/feature-flags.jsonl.'
+        }
+        @{
+            Title   = 'Seal every change with a signed checkpoint'
+            Code    = @'
+Connect-FlagLedger -Path ./audit/feature-flags.jsonl -SigningKeyPath ./keys/audit-signing.pem
+'@
+            Remarks = 'Each audited change is followed by a checkpoint in ./audit/feature-flags.jsonl.checkpoints.jsonl; Test-FlagAuditChain -PublicKeyPath verifies them.'
         }
         @{
             Title   = 'See where the default ledger is'
@@ -55,7 +69,8 @@ Test-FlagAuditChain -Ledger $archive
         }
     )
     Notes        = @'
-Error ids: LedgerFolderNotFound (the folder does not exist; it is never created), LedgerUnwritable (the file cannot be
+Error ids: LedgerTampered (verification on open failed; run Test-FlagAuditChain), CheckpointKeyNotFound,
+CheckpointKeyMalformed, CheckpointFileMalformed (the checkpoint file holds something else), LedgerFolderNotFound (the folder does not exist; it is never created), LedgerUnwritable (the file cannot be
 created or opened for appending), LedgerTornTail (the
 last line is incomplete, as an interrupted write leaves it) and LedgerMalformed (the last line is not an audit event):
 nothing can be chained to such a ledger until it is repaired; Test-FlagAuditChain -Path shows where it breaks.
@@ -63,5 +78,5 @@ nothing can be chained to such a ledger until it is repaired; Test-FlagAuditChai
 Appends are serialised across processes by a lock file beside the ledger (<ledger>.lock) and flushed to disk before a
 command reports success.
 '@
-    RelatedLinks = @('about_PMS.Flags', 'Get-FlagAudit', 'Test-FlagAuditChain', 'Export-FlagAudit')
+    RelatedLinks = @('about_PMS.Flags', 'Get-FlagAudit', 'Test-FlagAuditChain', 'Export-FlagAudit', 'New-FlagAuditCheckpoint', 'Repair-FlagLedger')
 }

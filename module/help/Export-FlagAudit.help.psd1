@@ -4,7 +4,14 @@
 Export-FlagAudit collects the audit events piped to it (from Get-FlagAudit) and writes them to one file, in pipeline
 order, with exactly the ledger's field names: timestamp, event_type, user_id, feature_flag, previous_state,
 new_state, environment, reason, rollout_percentage, approval_ticket, event_id, sequence, rollout_id, store,
-previous_percentage, outcome, details, prev_hash and hash. Values are exported as recorded, never reformatted.
+previous_percentage, outcome, details, prev_hash and hash. JSON keeps values exactly as recorded; in CSV a text cell
+that starts with = + - @ (a formula to a spreadsheet, e.g. a reason of =HYPERLINK(...)) gets a leading single quote,
+as OWASP advises.
+
+-Format Html writes one self-contained report (no script, no external resource, so it opens anywhere and can be
+attached to an audit): the selection, the chain and checkpoint verdict with the sealed head, per flag and environment
+a timeline of exposure drawn as inline SVG (percentage over time, with changes, approvals, guardrail breaches and
+rollbacks marked), and a table of who changed what and why.
 
 -Format Json writes an indented JSON array of event objects. -Format Csv writes a header row and one RFC 4180 row per
 event (details as compact JSON). The file is written to a temporary file first and renamed, so a partial export never
@@ -12,7 +19,9 @@ looks complete. An existing file is only replaced with -Force.
 '@
     Parameters   = @{
         InputObject = 'The audit events to export, usually piped from Get-FlagAudit.'
-        Format      = 'The file format: Json (an array of event objects) or Csv (a header row of field names, one row per event).'
+        Format      = 'The file format: Json (an array of event objects), Csv (a header row of field names, one row per event) or Html (a self-contained report for auditors with timelines drawn as inline SVG).'
+        Ledger      = 'Html only: the ledger whose chain and checkpoint verdict the report states; defaults to the session''s ledger, or the default ledger.'
+        PublicKeyPath = 'Html only: PEM public keys trusted for checkpoint signatures, so the report can state that the sealed head''s signature was verified.'
         Path        = 'The file to write, for example ./audit-2025-q1.json. A relative path is resolved against the current location. If the file exists, the command fails with ExportFileExists unless -Force is given.'
         Force       = 'Replaces the file if it already exists.'
         WhatIf      = 'Shows the file that would be written and how many events, without writing it.'
@@ -34,6 +43,11 @@ looks complete. An existing file is only replaced with -Force.
             Title   = 'Refresh a CSV report'
             Code    = 'Get-FlagAudit -EventType feature_flag_toggled | Export-FlagAudit -Format Csv -Path ./flag-changes.csv -Force'
             Remarks = '-Force replaces the report written last time.'
+        }
+        @{
+            Title   = 'Write a report an auditor can open anywhere'
+            Code    = 'Get-FlagAudit -Flag telehealth_appointments_enabled | Export-FlagAudit -Format Html -Path ./telehealth-audit.html -PublicKeyPath ./keys/audit-signing.pub.pem'
+            Remarks = 'One HTML file with the verdict, the exposure timeline and every change with its reason.'
         }
     )
     Notes        = @'

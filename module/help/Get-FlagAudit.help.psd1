@@ -22,6 +22,7 @@ that is not an audit event fails with LedgerMalformed.
         Until       = 'Only events at or before this time. A date without an offset is taken in local time.'
         First       = 'Returns at most this many matching events, the oldest first. Must be 1 or more. For the latest changes use -Newest.'
         Newest      = 'Returns at most this many matching events, the newest first: "who changed it last". Must be 1 or more; not with -First.'
+        IncludePending = 'Also returns the events spooled for this ledger (the change happened but the ledger could not record it yet), after the ledger''s events, with Pending set to True and no sequence. Sync-FlagLedger writes them.'
         Ledger      = 'The ledger to read, as returned by Connect-FlagLedger -NoDefault. Defaults to the session''s ledger, or the default ledger (see Connect-FlagLedger).'
     }
     Outputs      = @{

@@ -7,16 +7,19 @@ BeforeAll {
     $script:CommonParameters = [System.Management.Automation.PSCmdlet]::CommonParameters
 
     $script:Contract = [ordered]@{
-        'Connect-FlagLedger'       = @{ Parameters = 'NoDefault', 'Path'; OutputType = 'PMS.Flags.Engine.Ledger.JsonlLedger' }
+        'Connect-FlagLedger'       = @{ Parameters = 'CheckpointPath', 'NoDefault', 'Path', 'SigningKeyPath', 'SkipVerification'; OutputType = 'PMS.Flags.Engine.Ledger.JsonlLedger' }
         'Connect-FlagStore'        = @{ Parameters = 'ApiKey', 'BaseUri', 'ConfigMap', 'Deployment', 'Environment', 'Key', 'KubeConfig', 'KubeContext', 'LaunchDarkly', 'Name', 'Namespace', 'NoDefault', 'NoRestart', 'Path', 'ProjectKey', 'ProtectedEnvironment', 'RolloutTimeout', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Flags.LocalFileFlagStore', 'PMS.Flags.Engine.Flags.LaunchDarkly.LaunchDarklyFlagStore', 'PMS.Flags.Engine.Kubernetes.ConfigMapFlagStore' }
         'Disable-Flag'             = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'High' }
         'Enable-Flag'              = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'High' }
-        'Export-FlagAudit'         = @{ Parameters = 'Confirm', 'Force', 'Format', 'InputObject', 'Path', 'WhatIf'; OutputType = 'System.IO.FileInfo'; Impact = 'Medium' }
+        'Export-FlagAudit'         = @{ Parameters = 'Confirm', 'Force', 'Format', 'InputObject', 'Ledger', 'Path', 'PublicKeyPath', 'WhatIf'; OutputType = 'System.IO.FileInfo'; Impact = 'Medium' }
         'Get-Flag'                 = @{ Parameters = 'Environment', 'Flag', 'Store'; OutputType = 'PMS.Flags.Engine.Flags.FlagState' }
-        'Get-FlagAudit'            = @{ Parameters = 'Environment', 'EventType', 'First', 'Flag', 'Ledger', 'Newest', 'Since', 'Until', 'User'; OutputType = 'PMS.Flags.Engine.Ledger.AuditEvent' }
+        'Get-FlagAudit'            = @{ Parameters = 'Environment', 'EventType', 'First', 'Flag', 'IncludePending', 'Ledger', 'Newest', 'Since', 'Until', 'User'; OutputType = 'PMS.Flags.Engine.Ledger.AuditEvent' }
         'Invoke-EmergencyRollback' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollbacks.RollbackResult'; Impact = 'High' }
         'Set-FlagPercentage'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Percentage', 'Reason', 'Rule', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'Medium' }
-        'Test-FlagAuditChain'      = @{ Parameters = 'Ledger', 'Path'; OutputType = 'PMS.Flags.Engine.Ledger.ChainVerification' }
+        'Test-FlagAuditChain'      = @{ Parameters = 'CheckpointPath', 'ExpectedHead', 'Ledger', 'Path', 'PublicKeyPath'; OutputType = 'PMS.Flags.Engine.Ledger.ChainVerification' }
+        'New-FlagAuditCheckpoint'  = @{ Parameters = 'CheckpointPath', 'Confirm', 'Ledger', 'Reason', 'SigningKeyPath', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.Checkpoints.Checkpoint'; Impact = 'Medium' }
+        'Repair-FlagLedger'        = @{ Parameters = 'Confirm', 'Ledger', 'Path', 'Reason', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.Checkpoints.LedgerRepairResult'; Impact = 'Medium' }
+        'Sync-FlagLedger'          = @{ Parameters = 'Confirm', 'Ledger', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.AuditEvent'; Impact = 'Medium' }
         'New-FlagGuardrail'        = @{ Parameters = 'BadQuery', 'Cohort', 'Control', 'Deployment', 'FalseAlarmRate', 'Flag', 'FlagLabel', 'For', 'HealthUrl', 'KubeConfig', 'KubeContext', 'MaximumLatencySeconds', 'MinimumRelativeRegression', 'MinimumSamples', 'MinimumTraffic', 'MinimumTrafficQuery', 'Name', 'Namespace', 'NoData', 'Operator', 'Preset', 'PrometheusUrl', 'Query', 'Severity', 'Threshold', 'TotalQuery', 'Treatment', 'VariantLabel', 'Window'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailDefinition' }
         'Test-FlagGuardrail'       = @{ Parameters = 'Guardrail'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailResult' }
         'Start-FlagRollout'        = @{ Parameters = 'ApprovalTicket', 'BakeTime', 'Confirm', 'Environment', 'Flag', 'Guardrail', 'Ledger', 'NoWait', 'PollInterval', 'Reason', 'Rule', 'Stages', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
@@ -201,10 +204,10 @@ Describe 'Parameter details' -Tag Surface {
         (Get-Command Get-Flag).Parameters['Flag'].Attributes.Where({ $_ -is [System.Management.Automation.SupportsWildcardsAttribute] }).Count | Should -Be 1
     }
 
-    It 'Export-FlagAudit takes audit events from the pipeline by value and -Format Json or Csv' {
+    It 'Export-FlagAudit takes audit events from the pipeline by value and -Format Json, Csv or Html' {
         $parameters = (Get-Command Export-FlagAudit).Parameters
         $parameters['InputObject'].ParameterSets.Values[0].ValueFromPipeline | Should -BeTrue
-        $parameters['Format'].Attributes.Where({ $_ -is [System.Management.Automation.ValidateSetAttribute] }).ValidValues | Should -Be @('Json', 'Csv')
+        $parameters['Format'].Attributes.Where({ $_ -is [System.Management.Automation.ValidateSetAttribute] }).ValidValues | Should -Be @('Json', 'Csv', 'Html')
     }
 
     It 'New-FlagGuardrail has a Preset set (default), a Custom set, a Health set and a Deployment set, with the pinned choices' {

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using PMS.Flags.Cmdlets.Infrastructure;
 using PMS.Flags.Engine.Common;
 using PMS.Flags.Engine.Ledger;
+using PMS.Flags.Engine.Ledger.Checkpoints;
 
 namespace PMS.Flags.Cmdlets.Commands;
 
@@ -17,6 +18,20 @@ public sealed class ConnectFlagLedgerCommand : FlagCmdletBase
 
     [Parameter]
     public SwitchParameter NoDefault { get; set; }
+
+    /// <summary>A PEM ECDSA P-256 private key: every append is then sealed by a signed checkpoint.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SigningKeyPath { get; set; }
+
+    /// <summary>Where checkpoints are kept; by default &lt;ledger&gt;.checkpoints.jsonl.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CheckpointPath { get; set; }
+
+    /// <summary>Use a ledger that fails verification anyway; the next event records that verification was skipped.</summary>
+    [Parameter]
+    public SwitchParameter SkipVerification { get; set; }
 
     protected override void ProcessFlagRecord()
     {
@@ -37,7 +52,28 @@ public sealed class ConnectFlagLedgerCommand : FlagCmdletBase
 
         var isNew = !File.Exists(path) && !Directory.Exists(path);
         var ledger = new JsonlLedger(path);
+        if (CheckpointPath is not null)
+        {
+            ledger.Checkpoints = new JsonlCheckpointStore(ResolvePath(CheckpointPath));
+        }
+
+        // The key is read before anything else, so a wrong key file changes nothing.
+        var signer = SigningKeyPath is null ? null : CheckpointSigner.FromPemFile(ResolvePath(SigningKeyPath));
+        using (var keys = signer?.PublicKeyRing())
+        {
+            var opened = LedgerOpening.Verify(ledger, SkipVerification, keys, CancellationToken);
+            if (!opened.Valid)
+            {
+                WriteWarning($"-SkipVerification: using '{path}' although it failed verification at #{opened.FirstBrokenSequence} ({opened.Problem}); the next event records this.");
+            }
+        }
+
         ledger.EnsureWritable();
+        if (signer is not null)
+        {
+            ledger.Sealer = new CheckpointSealer(signer, ledger.Checkpoints);
+            WriteVerbose($"Sealing every append with key {signer.Fingerprint} into {ledger.Checkpoints.Name}.");
+        }
         if (isNew)
         {
             // Said as a warning so that a typo shows at once, in a CI log too: a new file means the trail starts again.

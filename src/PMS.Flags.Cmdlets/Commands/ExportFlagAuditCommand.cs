@@ -19,7 +19,7 @@ public sealed class ExportFlagAuditCommand : FlagCmdletBase
     // A string, not the engine's AuditExportFormat enum: a field of an engine value type would load the engine
     // during PowerShell's assembly scan, before the private load context exists.
     [Parameter(Mandatory = true)]
-    [ValidateSet("Json", "Csv")]
+    [ValidateSet("Json", "Csv", "Html")]
     public string Format { get; set; } = "Json";
 
     [Parameter(Mandatory = true, Position = 0)]
@@ -28,6 +28,15 @@ public sealed class ExportFlagAuditCommand : FlagCmdletBase
 
     [Parameter]
     public SwitchParameter Force { get; set; }
+
+    /// <summary>Html only: the ledger whose chain and checkpoint verdict the report states (default: the session's).</summary>
+    [Parameter]
+    public ILedger? Ledger { get; set; }
+
+    /// <summary>Html only: trusted public keys, so the report can say the checkpoint signature was verified.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? PublicKeyPath { get; set; }
 
     protected override void ProcessFlagRecord() => events.AddRange(InputObject);
 
@@ -44,7 +53,20 @@ public sealed class ExportFlagAuditCommand : FlagCmdletBase
             return;
         }
 
-        AuditExporter.Write(events.Cast<AuditEvent>().ToArray(), Enum.Parse<AuditExportFormat>(Format, ignoreCase: true), path);
+        var format = Enum.Parse<AuditExportFormat>(Format, ignoreCase: true);
+        ChainVerification? verdict = null;
+        if (format == AuditExportFormat.Html)
+        {
+            // The report states the verdict on the ledger as it is now; it is diagnostic, so a broken ledger is reported, not refused.
+            var ledger = ResolveLedger(Ledger, verifyOnOpen: false);
+            using var keys = PublicKeyPath is null ? null : Engine.Ledger.Checkpoints.CheckpointKeyRing.FromPemFiles(PublicKeyPath.Select(ResolvePath));
+            var pending = new AuditSpool(StatePaths.SpoolDirectory()).Pending(ledger).Count;
+            verdict = Run((_, ct) => Task.FromResult(ledger is JsonlLedger jsonl
+                ? Engine.Ledger.Checkpoints.CheckpointVerifier.Verify(jsonl, jsonl.Checkpoints, keys, null, pending, ct)
+                : ledger.Verify(ct).With(false, null, pending)));
+        }
+
+        AuditExporter.Write(events.Cast<AuditEvent>().ToArray(), format, path, verdict);
         WriteVerbose($"Exported {events.Count} audit event(s) to '{path}'.");
         // Through the provider, as Get-Item would: a bare FileInfo lacks the provider's members, so its default view
         // printed an empty Mode, User and Size.

@@ -46,6 +46,10 @@ public sealed class GetFlagAuditCommand : FlagCmdletBase
     [Parameter]
     public ILedger? Ledger { get; set; }
 
+    /// <summary>Also the events spooled for this ledger (the change happened, the ledger has not recorded it yet), marked Pending, after the ledger's.</summary>
+    [Parameter]
+    public SwitchParameter IncludePending { get; set; }
+
     protected override void ProcessFlagRecord()
     {
         if (First is not null && Newest is not null)
@@ -75,6 +79,15 @@ public sealed class GetFlagAuditCommand : FlagCmdletBase
         };
         WriteVerbose($"Reading audit events from {ledger.Name}.");
         var events = ledger.Read(query, CancellationToken);
+        if (IncludePending)
+        {
+            var spooled = new AuditSpool(StatePaths.SpoolDirectory()).Peek(ledger).Where(query.Matches).Select(e => e.AsPending());
+            events = events.Concat(First is { } first ? spooled.Take(first) : spooled);
+            if (First is { } limit)
+            {
+                events = events.Take(limit);
+            }
+        }
         if (Newest is { } newest)
         {
             // The ledger is oldest first; keep a window of the last N and hand them out newest first.

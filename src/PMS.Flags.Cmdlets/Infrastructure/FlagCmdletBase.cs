@@ -150,7 +150,8 @@ public abstract class FlagCmdletBase : PSCmdlet
         throw new FlagsException("NoFlagStore", FlagsErrorKind.ResourceUnavailable, "No flag store is connected. Run Connect-FlagStore -Path <feature_flags.json> (or -LaunchDarkly) first, or pass -Store.");
     }
 
-    protected ILedger ResolveLedger(ILedger? explicitLedger) => ResolveLedger(explicitLedger, out _, out _);
+    /// <param name="verifyOnOpen">False only for commands that diagnose or repair a ledger: they must open a broken one.</param>
+    protected ILedger ResolveLedger(ILedger? explicitLedger, bool verifyOnOpen = true) => ResolveLedger(explicitLedger, verifyOnOpen, out _, out _);
 
     /// <summary>
     /// The ledger for a command that changes something in <paramref name="environment"/>, after the ledger policy
@@ -159,7 +160,7 @@ public abstract class FlagCmdletBase : PSCmdlet
     /// </summary>
     protected ILedger ResolveLedgerFor(ILedger? explicitLedger, LedgerUse use, string? environment, IReadOnlyCollection<string> protectedEnvironments)
     {
-        var ledger = ResolveLedger(explicitLedger, out var choice, out var defaultPath);
+        var ledger = ResolveLedger(explicitLedger, true, out var choice, out var defaultPath);
         foreach (var warning in LedgerPolicy.Check(choice, use, environment, protectedEnvironments, MyInvocation.MyCommand.Name, defaultPath ?? ledger.Name))
         {
             WriteWarning(warning);
@@ -168,7 +169,7 @@ public abstract class FlagCmdletBase : PSCmdlet
         return ledger;
     }
 
-    private ILedger ResolveLedger(ILedger? explicitLedger, out LedgerChoice choice, out string? defaultPath)
+    private ILedger ResolveLedger(ILedger? explicitLedger, bool verifyOnOpen, out LedgerChoice choice, out string? defaultPath)
     {
         defaultPath = null;
         if (explicitLedger is not null)
@@ -203,7 +204,14 @@ public abstract class FlagCmdletBase : PSCmdlet
             WriteVerbose(announcement);
         }
 
-        return new JsonlLedger(path);
+        var ledger = new JsonlLedger(path);
+        if (verifyOnOpen && FlagSession.Current.VerifiedDefaultLedger != path)
+        {
+            Engine.Ledger.Checkpoints.LedgerOpening.Verify(ledger, skip: false, keys: null, CancellationToken);
+            FlagSession.Current.VerifiedDefaultLedger = path;
+        }
+
+        return ledger;
     }
 
     private string StateBaseDirectory => stateBaseDirectory ??= SessionState.Path.CurrentFileSystemLocation.ProviderPath;

@@ -23,5 +23,8 @@ internal sealed class FlagSession
     /// <summary>As <see cref="FailedStoreConnect"/>, for Connect-FlagLedger: no change goes to the previous or default ledger.</summary>
     public string? FailedLedgerConnect { get; set; }
 
+    /// <summary>The default ledger this session verified on first use (verification on open happens once a session).</summary>
+    public string? VerifiedDefaultLedger { get; set; }
+
     public static FlagSession Current => Sessions.GetOrAdd(Runspace.DefaultRunspace?.InstanceId ?? Guid.Empty, _ => new FlagSession());
 }

@@ -136,6 +136,15 @@ public static class ErrorCatalogue
         new("DatabaseUnreachable", FlagsErrorKind.ConnectionError, "The database server cannot be reached."),
         new("DatabaseAuthenticationFailed", FlagsErrorKind.AuthenticationError, "The database refused the credentials (the password is never shown)."),
         new("DatabaseError", FlagsErrorKind.InvalidOperation, "The database answered with an error."),
+        new("LedgerTampered", FlagsErrorKind.InvalidData, "The ledger failed verification when it was opened (modified, deleted, inserted, reordered, truncated, signature_invalid); nothing was written. Run Test-FlagAuditChain, or pass -SkipVerification."),
+        new("LedgerNotTorn", FlagsErrorKind.InvalidOperation, "Repair-FlagLedger repairs only a torn tail; this ledger has none, or has another problem that a person must look at. Nothing was changed."),
+        new("CheckpointKeyNotFound", FlagsErrorKind.ObjectNotFound, "The key file (-SigningKeyPath or -PublicKeyPath) does not exist or cannot be read."),
+        new("CheckpointKeyMalformed", FlagsErrorKind.InvalidArgument, "The key file is not an ECDSA P-256 key in PEM form (a private key for -SigningKeyPath)."),
+        new("CheckpointKeyMismatch", FlagsErrorKind.InvalidArgument, "None of the checkpoints is signed by the given public key(s); pass the public key of the signing key (and the old one after a rotation)."),
+        new("CheckpointKeyRequired", FlagsErrorKind.InvalidArgument, "New-FlagAuditCheckpoint needs -SigningKeyPath, or a ledger connected with -SigningKeyPath."),
+        new("CheckpointFileMalformed", FlagsErrorKind.InvalidData, "The checkpoint file holds something that is not a checkpoint (or is a folder); nothing was changed."),
+        new("CheckpointUnwritable", FlagsErrorKind.WriteError, "The checkpoint file cannot be written."),
+        new("ExpectedHeadInvalid", FlagsErrorKind.InvalidArgument, "-ExpectedHead is not a SHA-256 hash (64 hexadecimal digits)."),
     };
 
     public static ErrorCatalogueEntry? Find(string errorId) => All.FirstOrDefault(e => e.ErrorId == errorId);

@@ -46,15 +46,24 @@ public sealed class AuditEvent
 
     public string? Hash { get; init; }
 
+    /// <summary>
+    /// True for an event read from the spool (Get-FlagAudit -IncludePending): the change happened, but the event is not
+    /// in the ledger yet, so it has no sequence and no hash. Never stored.
+    /// </summary>
+    public bool Pending { get; init; }
+
     /// <summary>The flag under the name every other PMS.Flags object uses, so audit events pipe into flag cmdlets.</summary>
     public string? Flag => FeatureFlag;
 
     public AuditEvent WithChain(long sequence, string? prevHash, string hash) => Copy(sequence, Details, prevHash, hash);
 
-    public AuditEvent WithDetails(string? details) => Copy(Sequence, details, PrevHash, Hash);
+    public AuditEvent WithDetails(string? details) => Copy(Sequence, details, PrevHash, Hash, Pending);
 
-    private AuditEvent Copy(long sequence, string? details, string? prevHash, string? hash) => new()
+    public AuditEvent AsPending() => Copy(0, Details, null, null, pending: true);
+
+    private AuditEvent Copy(long sequence, string? details, string? prevHash, string? hash, bool pending = false) => new()
     {
+        Pending = pending,
         Timestamp = Timestamp,
         EventType = EventType,
         UserId = UserId,
@@ -76,5 +85,5 @@ public sealed class AuditEvent
         Hash = hash,
     };
 
-    public override string ToString() => $"#{Sequence} {Timestamp:u} {EventType} {FeatureFlag} [{Environment}] by {UserId}";
+    public override string ToString() => $"{(Pending ? "pending" : "#" + Sequence)} {Timestamp:u} {EventType} {FeatureFlag} [{Environment}] by {UserId}";
 }

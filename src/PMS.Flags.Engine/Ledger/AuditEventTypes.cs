@@ -29,6 +29,8 @@ public static class AuditEventTypes
         Migrations.MigrationEventTypes.Applied,
         Migrations.MigrationEventTypes.Reverted,
         Migrations.MigrationEventTypes.Stamped,
+        Checkpoints.LedgerEventTypes.Repaired,
+        Checkpoints.LedgerEventTypes.CheckpointSealed,
     };
 
     public static bool IsKnown(string eventType) => Known.Contains(eventType, StringComparer.OrdinalIgnoreCase);

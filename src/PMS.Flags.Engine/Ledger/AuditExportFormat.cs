@@ -4,4 +4,5 @@ public enum AuditExportFormat
 {
     Json,
     Csv,
+    Html,
 }

@@ -27,11 +27,11 @@ public sealed class AuditSpool
 
     public string Spool(ILedger ledger, AuditEvent draft)
     {
-        System.IO.Directory.CreateDirectory(Directory);
+        PrivateFiles.CreateFolder(Directory);
         var name = $"{KeyOf(ledger.Identity)}-{draft.Timestamp.UtcTicks:D20}-{Interlocked.Increment(ref spoolCounter):D12}-{Guid.NewGuid():N}.json";
         var path = System.IO.Path.Combine(Directory, name);
         var temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+        using (var stream = PrivateFiles.Open(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
         {
             stream.Write(Encoding.UTF8.GetBytes(AuditEventCodec.ToJObject(draft, includeHash: false).ToString(Newtonsoft.Json.Formatting.None)));
             stream.Flush(flushToDisk: true);
@@ -119,7 +119,7 @@ public sealed class AuditSpool
             log.Verbose($"Flushed spooled audit event {e.EventType} for '{e.FeatureFlag}' as #{e.Sequence}.");
         }
 
-        return new SpoolFlush(readable.Count, quarantined, null);
+        return new SpoolFlush(readable.Count, quarantined, null) { Stored = stored };
     }
 
     private static bool TryRead(string path, out AuditEvent? draft, out string? why)
@@ -151,7 +151,7 @@ public sealed class AuditSpool
         var target = System.IO.Path.Combine(QuarantineDirectory, $"{System.IO.Path.GetFileName(path)}.{Guid.NewGuid():N}");
         try
         {
-            System.IO.Directory.CreateDirectory(QuarantineDirectory);
+            PrivateFiles.CreateFolder(QuarantineDirectory);
             if (System.IO.Directory.Exists(path))
             {
                 System.IO.Directory.Move(path, target);

@@ -13,8 +13,15 @@ public static class ChainVerifier
     private const int BatchSize = 2048;
 
     public static ChainVerification Verify(string ledgerName, IEnumerable<string> lines, CancellationToken cancellationToken)
+        => Verify(ledgerName, lines, ChainScanOptions.FromStart, cancellationToken);
+
+    /// <summary>
+    /// Streams the lines in batches, so memory stays constant however long the ledger is: only the judge's running state
+    /// (the expected sequence, the previous hash) survives a batch.
+    /// </summary>
+    public static ChainVerification Verify(string ledgerName, IEnumerable<string> lines, ChainScanOptions options, CancellationToken cancellationToken)
     {
-        var links = new List<ChainLink>();
+        var judge = new ChainJudge(ledgerName, options);
         var batch = new List<string>(BatchSize);
         long lineNumber = 0;
         foreach (var line in lines)
@@ -22,14 +29,14 @@ public static class ChainVerifier
             batch.Add(line);
             if (batch.Count == BatchSize)
             {
-                links.AddRange(ReadBatch(batch, lineNumber, cancellationToken));
+                judge.Accept(ReadBatch(batch, lineNumber, cancellationToken));
                 lineNumber += batch.Count;
                 batch.Clear();
             }
         }
 
-        links.AddRange(ReadBatch(batch, lineNumber, cancellationToken));
-        return Judge(ledgerName, links);
+        judge.Accept(ReadBatch(batch, lineNumber, cancellationToken));
+        return judge.Verdict();
     }
 
     public static ChainLink ReadLink(string line, long lineNumber)
@@ -160,53 +167,4 @@ public static class ChainVerifier
             });
         return result;
     }
-
-    private static ChainVerification Judge(string ledgerName, List<ChainLink> links)
-    {
-        // Every accepted event so far is exactly #1..#(expected-1), so "seen before" is a range check, and whether a
-        // missing number turns up later is only worth looking for once a gap has been found.
-        long expected = 1;
-        Sha256Value? previousHash = null;
-        for (var index = 0; index < links.Count; index++)
-        {
-            var link = links[index];
-            if (link.Sequence is not { } sequence)
-            {
-                return Broken(ledgerName, links.Count, expected, "modified", $"Line {link.Line} is not a readable audit event ({link.ParseError ?? "no sequence"}).");
-            }
-
-            if (sequence > expected)
-            {
-                var missing = expected;
-                return links.Skip(index + 1).Any(l => l.Sequence == missing)
-                    ? Broken(ledgerName, links.Count, expected, "reordered", $"Line {link.Line} holds event #{sequence} where #{expected} was expected; #{expected} appears later.")
-                    : Broken(ledgerName, links.Count, expected, "deleted", $"Event #{expected} is missing: line {link.Line} holds #{sequence}.");
-            }
-
-            if (sequence < expected)
-            {
-                return sequence >= 1
-                    ? Broken(ledgerName, links.Count, sequence, "inserted", $"Line {link.Line} repeats event #{sequence}: an event was inserted.")
-                    : Broken(ledgerName, links.Count, sequence, "reordered", $"Line {link.Line} holds event #{sequence} after #{expected - 1}.");
-            }
-
-            if (!link.HashValid)
-            {
-                return Broken(ledgerName, links.Count, sequence, "modified", $"Event #{sequence} (line {link.Line}) does not match its hash: its content was changed.");
-            }
-
-            if (!link.PrevHashReadable || link.PrevHash != previousHash)
-            {
-                return Broken(ledgerName, links.Count, sequence, "inserted", $"Event #{sequence} (line {link.Line}) does not chain to the event before it: an event was inserted or replaced.");
-            }
-
-            previousHash = link.Hash;
-            expected++;
-        }
-
-        return new ChainVerification(ledgerName, true, links.Count, null, null, null, previousHash?.ToString());
-    }
-
-    private static ChainVerification Broken(string ledgerName, long count, long sequence, string problem, string message)
-        => new(ledgerName, false, count, sequence, problem, message, null);
 }

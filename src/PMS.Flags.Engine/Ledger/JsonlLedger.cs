@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using PMS.Flags.Engine.Common;
+using PMS.Flags.Engine.Ledger.Checkpoints;
 
 namespace PMS.Flags.Engine.Ledger;
 
@@ -22,6 +23,7 @@ public sealed class JsonlLedger : ILedger
         Path = System.IO.Path.GetFullPath(path);
         this.lockTimeout = lockTimeout ?? TimeSpan.FromSeconds(30);
         identity = new Lazy<string>(() => "jsonl:" + CanonicalPath.Of(Path));
+        Checkpoints = new JsonlCheckpointStore(JsonlCheckpointStore.DefaultPathFor(Path));
     }
 
     public string Path { get; }
@@ -31,6 +33,18 @@ public sealed class JsonlLedger : ILedger
     public string Identity => identity.Value;
 
     private string LockPath => Path + ".lock";
+
+    /// <summary>Set by Connect-FlagLedger -SigningKeyPath: every append is sealed by a signed checkpoint under the writers' lock.</summary>
+    public CheckpointSealer? Sealer { get; set; }
+
+    /// <summary>The checkpoints that verification and sealing use (by default the file beside the ledger).</summary>
+    public ICheckpointStore Checkpoints { get; set; } = null!;
+
+    /// <summary>
+    /// Set when the ledger was opened with -SkipVerification: the next appended event carries it in its details, so the
+    /// trail itself says that someone chose to write on top of a ledger that was not verified.
+    /// </summary>
+    public string? SkippedVerification { get; set; }
 
     public Task EnsureWritableAsync(CancellationToken cancellationToken)
     {
@@ -42,7 +56,7 @@ public sealed class JsonlLedger : ILedger
         {
             // An append needs a readable head too: a torn or foreign last line (LedgerTornTail, LedgerMalformed)
             // would only fail the append after the change had been made.
-            using var stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+            using var stream = PrivateFiles.Open(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
             ReadHead(stream);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
@@ -59,7 +73,7 @@ public sealed class JsonlLedger : ILedger
         FileStream stream;
         try
         {
-            stream = new FileStream(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+            stream = PrivateFiles.Open(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -88,12 +102,20 @@ public sealed class JsonlLedger : ILedger
             var results = new List<AuditEvent>(drafts.Count);
             var text = new StringBuilder();
             var (sequence, previousHash) = head;
-            foreach (var draft in drafts)
+            var skipNote = SkippedVerification;
+            foreach (var original in drafts)
             {
-                if (known.TryGetValue(draft.EventId, out var stored))
+                if (known.TryGetValue(original.EventId, out var stored))
                 {
                     results.Add(stored);
                     continue;
+                }
+
+                var draft = original;
+                if (skipNote is not null)
+                {
+                    draft = WithDetail(draft, "verification_skipped", skipNote);
+                    skipNote = null;
                 }
 
                 var chained = draft.WithChain(++sequence, previousHash, "");
@@ -105,6 +127,8 @@ public sealed class JsonlLedger : ILedger
             if (text.Length > 0)
             {
                 WriteWhole(stream, Utf8NoBom.GetBytes(text.ToString()));
+                SkippedVerification = skipNote;
+                SealAfterAppend(sequence, previousHash!, stream.Length);
             }
 
             return Task.FromResult<IReadOnlyList<AuditEvent>>(results);
@@ -159,10 +183,136 @@ public sealed class JsonlLedger : ILedger
     }
 
     public Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken)
+        => Task.FromResult(Verify(ChainScanOptions.FromStart, 0, cancellationToken));
+
+    /// <summary>
+    /// Verifies the lines from byte <paramref name="startOffset"/> (a checkpoint's ledger length, or 0) up to the end
+    /// the file had when the writers' lock was taken: an append in flight is neither read half nor called a break.
+    /// A last line without its newline is reported as torn_tail once everything before it holds.
+    /// </summary>
+    public ChainVerification Verify(ChainScanOptions options, long startOffset, CancellationToken cancellationToken)
     {
         try
         {
-            return Task.FromResult(ChainVerifier.Verify(Name, ReadLines(), cancellationToken));
+            if (Directory.Exists(Path))
+            {
+                throw new IOException($"'{Path}' is a directory");
+            }
+
+            if (!File.Exists(Path))
+            {
+                return ChainVerifier.Verify(Name, Array.Empty<string>(), options, cancellationToken);
+            }
+
+            var (complete, length) = SnapshotExtent(cancellationToken);
+            var verdict = ChainVerifier.Verify(Name, ReadRange(Math.Min(startOffset, complete), complete), options, cancellationToken);
+            if (verdict.Valid && length > complete)
+            {
+                var next = (verdict.HeadSequence ?? 0) + 1;
+                return verdict.Broken(next, "torn_tail", $"The ledger ends in an incomplete line of {length - complete} byte(s) after #{next - 1} (an interrupted write); Repair-FlagLedger moves it to a quarantine file.");
+            }
+
+            return verdict;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unreadable(ex);
+        }
+    }
+
+    /// <summary>The length up to the end of the last complete line, and the whole length, read under the writers' lock when it can be taken.</summary>
+    public (long Complete, long Length) SnapshotExtent(CancellationToken cancellationToken)
+    {
+        ExclusiveFileLock? fileLock = null;
+        try
+        {
+            fileLock = ExclusiveFileLock.Acquire(LockPath, lockTimeout, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A read-only copy (an auditor's) cannot be locked; nobody appends to it either.
+        }
+
+        using (fileLock)
+        {
+            using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return (CompleteLength(stream), stream.Length);
+        }
+    }
+
+    /// <summary>Reads the line that ends exactly at byte <paramref name="end"/> (exclusive of nothing: end is just after its newline).</summary>
+    public string? LineEndingAt(long end)
+    {
+        using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        if (end < 1 || end > stream.Length)
+        {
+            return null;
+        }
+
+        var window = (int)Math.Min(end, 8192);
+        while (true)
+        {
+            var buffer = new byte[window];
+            stream.Seek(end - window, SeekOrigin.Begin);
+            stream.ReadExactly(buffer);
+            if (buffer[^1] != (byte)'\n')
+            {
+                return null;
+            }
+
+            var start = buffer.Length < 2 ? -1 : Array.LastIndexOf(buffer, (byte)'\n', buffer.Length - 2);
+            if (start >= 0 || window == end)
+            {
+                return Utf8NoBom.GetString(buffer, start + 1, buffer.Length - start - 2).TrimEnd('\r');
+            }
+
+            window = (int)Math.Min(end, (long)window * 4);
+        }
+    }
+
+    /// <summary>Moves the bytes after the last complete line to <paramref name="quarantinePath"/> (fsynced first) and cuts them off, under the writers' lock.</summary>
+    public (long Complete, byte[] Torn) CutTornTail(string quarantinePath, CancellationToken cancellationToken)
+    {
+        using var fileLock = AcquireLock(cancellationToken);
+        try
+        {
+            using var stream = new FileStream(Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+            var complete = CompleteLength(stream);
+            var torn = new byte[stream.Length - complete];
+            stream.Seek(complete, SeekOrigin.Begin);
+            stream.ReadExactly(torn);
+            if (torn.Length == 0)
+            {
+                return (complete, torn);
+            }
+
+            // The quarantine copy is durable before a single byte is cut: a crash in between leaves both, never neither.
+            using (var quarantine = PrivateFiles.Open(quarantinePath, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                quarantine.Write(torn);
+                quarantine.Flush(flushToDisk: true);
+            }
+
+            DirectorySync.Flush(System.IO.Path.GetDirectoryName(quarantinePath)!);
+            stream.SetLength(complete);
+            stream.Flush(flushToDisk: true);
+            return (complete, torn);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unwritable(ex);
+        }
+    }
+
+    /// <summary>Seals the current head now (New-FlagAuditCheckpoint), under the writers' lock; null for an empty ledger.</summary>
+    public Checkpoint? SealHead(CheckpointSealer sealer, CancellationToken cancellationToken)
+    {
+        using var fileLock = AcquireLock(cancellationToken);
+        try
+        {
+            using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            var head = ReadHead(stream);
+            return head.Hash is null ? null : sealer.Seal(head.Sequence, head.Hash, stream.Length, DateTimeOffset.UtcNow);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -174,11 +324,111 @@ public sealed class JsonlLedger : ILedger
 
     public override string ToString() => Name;
 
+    private static AuditEvent WithDetail(AuditEvent draft, string name, string value)
+    {
+        var details = draft.Details is null ? new Newtonsoft.Json.Linq.JObject() : AuditEventCodec.ParseJson(draft.Details) as Newtonsoft.Json.Linq.JObject ?? new Newtonsoft.Json.Linq.JObject();
+        details[name] = value;
+        return draft.WithDetails(details.ToString(Newtonsoft.Json.Formatting.None));
+    }
+
+    /// <summary>
+    /// The events are durable whatever happens here: a checkpoint that cannot be written is a warning, never a failure
+    /// of the append (which would spool events that are already in the ledger). The next seal covers this head too.
+    /// </summary>
+    private void SealAfterAppend(long sequence, string headHash, long ledgerLength)
+    {
+        if (Sealer is not { } sealer)
+        {
+            return;
+        }
+
+        try
+        {
+            sealer.Seal(sequence, headHash, ledgerLength, DateTimeOffset.UtcNow);
+        }
+        catch (FlagsException ex)
+        {
+            AmbientOperationLog.Instance.Warning($"Recorded #{sequence}, but could not seal it with a checkpoint: {ex.Message}");
+        }
+    }
+
+    private static long CompleteLength(FileStream stream)
+    {
+        var length = stream.Length;
+        long position = length;
+        var buffer = new byte[8192];
+        while (position > 0)
+        {
+            var size = (int)Math.Min(buffer.Length, position);
+            position -= size;
+            stream.Seek(position, SeekOrigin.Begin);
+            stream.ReadExactly(buffer, 0, size);
+            var at = Array.LastIndexOf(buffer, (byte)'\n', size - 1);
+            if (at >= 0)
+            {
+                return position + at + 1;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>The non-empty lines between two byte offsets that both sit just after a newline (or at 0).</summary>
+    private IEnumerable<string> ReadRange(long start, long end)
+    {
+        using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+        stream.Seek(start, SeekOrigin.Begin);
+        var buffer = new byte[1 << 16];
+        var filled = 0;
+        var remaining = end - start;
+        while (remaining > 0 || filled > 0)
+        {
+            if (filled == buffer.Length)
+            {
+                Array.Resize(ref buffer, buffer.Length * 2);
+            }
+
+            var read = remaining > 0 ? stream.Read(buffer, filled, (int)Math.Min(buffer.Length - filled, remaining)) : 0;
+            if (read == 0 && remaining > 0)
+            {
+                throw new IOException($"'{Path}' became shorter while it was being read");
+            }
+
+            remaining -= read;
+            filled += read;
+            var lineStart = 0;
+            while (true)
+            {
+                var newline = Array.IndexOf(buffer, (byte)'\n', lineStart, filled - lineStart);
+                if (newline < 0)
+                {
+                    break;
+                }
+
+                var lineEnd = newline > lineStart && buffer[newline - 1] == (byte)'\r' ? newline - 1 : newline;
+                if (lineEnd > lineStart)
+                {
+                    yield return Utf8NoBom.GetString(buffer, lineStart, lineEnd - lineStart);
+                }
+
+                lineStart = newline + 1;
+            }
+
+            Buffer.BlockCopy(buffer, lineStart, buffer, 0, filled - lineStart);
+            filled -= lineStart;
+            if (remaining == 0 && filled > 0)
+            {
+                // Both ends sit just after a newline, so nothing can be left over; guard against a file changed under us.
+                throw new IOException($"'{Path}' changed while it was being read");
+            }
+        }
+    }
+
     private ExclusiveFileLock AcquireLock(CancellationToken cancellationToken)
     {
         try
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            PrivateFiles.CreateFolder(System.IO.Path.GetDirectoryName(Path)!);
             return ExclusiveFileLock.Acquire(LockPath, lockTimeout, cancellationToken);
         }
         catch (FlagsException ex) when (ex is not LedgerException)
