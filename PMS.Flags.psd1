@@ -20,6 +20,7 @@
         'Get-FlagAudit'
         'Test-FlagAuditChain'
         'Export-FlagAudit'
+        'Copy-FlagAudit'
         'New-FlagGuardrail'
         'Test-FlagGuardrail'
         'Start-FlagRollout'

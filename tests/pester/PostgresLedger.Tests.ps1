@@ -102,10 +102,10 @@ Describe 'Connect-FlagLedger -ConnectionString' -Tag PostgresLedger {
         $connection = & $Make
         $schemaArgument = if ($Schema) { @{ Schema = $Schema } } else { @{} }
 
-        $err = $null
-        $text = & { Connect-FlagLedger -ConnectionString $connection @schemaArgument -Verbose -ErrorVariable +err -ErrorAction SilentlyContinue } *>&1 | Out-String
-        $err[0].FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
-        $text + ($err | Out-String) + $err[0].Exception.ToString() | Should -Not -Match ([regex]::Escape($script:password))
+        $output = & { try { Connect-FlagLedger -ConnectionString $connection @schemaArgument -Verbose -ErrorAction Stop } catch { $_ } } *>&1
+        $record = @($output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })[-1]
+        $record.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
+        ($output | Out-String) + ($record | Format-List * -Force | Out-String) + $record.Exception.ToString() | Should -Not -Match ([regex]::Escape($script:password))
 
         { Set-FlagPercentage -Flag new_billing_engine -Environment staging -Percentage 40 -Reason 'after a failed connect' -ErrorAction Stop } | Should -Throw -ErrorId 'LedgerNotConnected*'
         Get-FileSnapshot $sandbox.FlagFile | Should -Be $documentBefore
@@ -263,5 +263,65 @@ foreach ($i in 1..500) {
         "$warnings" | Should -Match 'Wrote 1 spooled audit event'
         @(Get-SpoolFile $sandbox).Count | Should -Be 0
         (Get-FlagAudit).Reason | Should -Be 'off while down'
+    }
+}
+
+Describe 'Copy-FlagAudit' -Tag PostgresLedger {
+    BeforeEach {
+        $sandbox = New-FlagSandbox -NoConnect
+        $null = Connect-FlagStore -Path $sandbox.FlagFile
+        $null = Connect-FlagLedger -Path $sandbox.LedgerPath 3>$null
+        foreach ($p in 10, 20, 30) { $null = Set-FlagPercentage -Flag new_billing_engine -Environment staging -Percentage $p -Reason "laptop $p" }
+        $jsonl = Connect-FlagLedger -Path $sandbox.LedgerPath -NoDefault
+        $schema = 'copy_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $postgres = Connect-FlagLedger -ConnectionString $script:cs -Schema $schema -NoDefault
+    }
+    AfterEach { Remove-FlagSandbox $sandbox }
+
+    It 'JSONL to PostgreSQL and back keeps every sequence and hash; each copy is recorded in its target' {
+        $result = Copy-FlagAudit -From $jsonl -To $postgres -Reason 'move to the shared ledger'
+
+        $result.Copied | Should -Be 3
+        $result.AlreadyPresent | Should -Be 0
+        $source = @(Get-FlagAudit -Ledger $jsonl)
+        $copied = @(Get-FlagAudit -Ledger $postgres)
+        @($copied[0..2].Hash) | Should -Be @($source.Hash)
+        @($copied[0..2].Sequence) | Should -Be @(1, 2, 3)
+        $copied[3].EventType | Should -Be 'audit_copied'
+        $copied[3].Reason | Should -Be 'move to the shared ledger'
+        (Test-FlagAuditChain -Ledger $postgres).Valid | Should -BeTrue
+
+        $back = Connect-FlagLedger -Path (Join-Path $sandbox.Root 'audit/back.jsonl') -NoDefault 3>$null
+        (Copy-FlagAudit -From $postgres -To $back -Reason 'take it out').Copied | Should -Be 4
+        $lines = @(Get-Content -LiteralPath (Join-Path $sandbox.Root 'audit/back.jsonl'))
+        $lines[0..2] | Should -Be @(Get-Content -LiteralPath $sandbox.LedgerPath) -Because 'the JSONL lines come back byte for byte'
+        (Test-FlagAuditChain -Path (Join-Path $sandbox.Root 'audit/back.jsonl')).Valid | Should -BeTrue
+
+        # Resuming: the target holds a prefix of the source, so only the new events are copied.
+        $null = Set-FlagPercentage -Flag new_billing_engine -Environment staging -Percentage 40 -Reason 'laptop 40'
+        $again = Copy-FlagAudit -From $jsonl -To $postgres -Reason 'second copy' -ErrorAction SilentlyContinue -ErrorVariable diverged
+        $diverged[0].FullyQualifiedErrorId | Should -BeLike 'AuditCopyTargetDiverged,*' -Because 'the target has its own audit_copied event after the prefix'
+        $again | Should -BeNullOrEmpty
+    }
+
+    It '-WhatIf copies nothing' {
+        $before = Get-LedgerRows $schema
+        Copy-FlagAudit -From $jsonl -To $postgres -Reason 'preview' -WhatIf
+        Get-LedgerRows $schema | Should -Be $before
+        (Get-EventCount $schema) | Should -Be 0
+    }
+
+    It '<Name>: <ErrorId> and the target is unchanged' -ForEach @(
+        @{ Name = 'a target that is not a prefix of the source'; ErrorId = 'AuditCopyTargetDiverged'; Prepare = { $null = Set-FlagPercentage -Flag new_billing_engine -Environment staging -Percentage 90 -Reason 'other trail' -Ledger $postgres } }
+        @{ Name = 'a source whose chain is broken'; ErrorId = 'AuditCopySourceBroken'; Prepare = { (Get-Content -LiteralPath $sandbox.LedgerPath) -replace 'laptop 20', 'laptop 21' | Set-Content -LiteralPath $sandbox.LedgerPath } }
+        @{ Name = 'the same ledger twice'; ErrorId = 'AuditCopySameLedger'; Prepare = { $script:copyFrom = $postgres } }
+    ) {
+        $script:copyFrom = $jsonl
+        & $Prepare
+        $before = Get-LedgerRows $schema
+
+        { Copy-FlagAudit -From $script:copyFrom -To $postgres -Reason 'refused' -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId*"
+
+        Get-LedgerRows $schema | Should -Be $before
     }
 }

@@ -29,6 +29,7 @@ public static class AuditEventTypes
         Migrations.MigrationEventTypes.Applied,
         Migrations.MigrationEventTypes.Reverted,
         Migrations.MigrationEventTypes.Stamped,
+        Postgres.LedgerCopy.CopiedEventType,
     };
 
     public static bool IsKnown(string eventType) => Known.Contains(eventType, StringComparer.OrdinalIgnoreCase);
