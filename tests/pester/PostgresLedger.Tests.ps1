@@ -297,7 +297,7 @@ Describe 'Copy-FlagAudit' -Tag PostgresLedger {
         $lines[0..2] | Should -Be @(Get-Content -LiteralPath $sandbox.LedgerPath) -Because 'the JSONL lines come back byte for byte'
         (Test-FlagAuditChain -Path (Join-Path $sandbox.Root 'audit/back.jsonl')).Valid | Should -BeTrue
 
-        # Resuming: the target holds a prefix of the source, so only the new events are copied.
+        # Both moved on since (the target has its own audit_copied event): a second copy would fork the trail.
         $null = Set-FlagPercentage -Flag new_billing_engine -Environment staging -Percentage 40 -Reason 'laptop 40'
         $again = Copy-FlagAudit -From $jsonl -To $postgres -Reason 'second copy' -ErrorAction SilentlyContinue -ErrorVariable diverged
         $diverged[0].FullyQualifiedErrorId | Should -BeLike 'AuditCopyTargetDiverged,*' -Because 'the target has its own audit_copied event after the prefix'
@@ -314,13 +314,13 @@ Describe 'Copy-FlagAudit' -Tag PostgresLedger {
     It '<Name>: <ErrorId> and the target is unchanged' -ForEach @(
         @{ Name = 'a target that is not a prefix of the source'; ErrorId = 'AuditCopyTargetDiverged'; Prepare = { $null = Set-FlagPercentage -Flag new_billing_engine -Environment staging -Percentage 90 -Reason 'other trail' -Ledger $postgres } }
         @{ Name = 'a source whose chain is broken'; ErrorId = 'AuditCopySourceBroken'; Prepare = { (Get-Content -LiteralPath $sandbox.LedgerPath) -replace 'laptop 20', 'laptop 21' | Set-Content -LiteralPath $sandbox.LedgerPath } }
-        @{ Name = 'the same ledger twice'; ErrorId = 'AuditCopySameLedger'; Prepare = { $script:copyFrom = $postgres } }
+        @{ Name = 'the same ledger twice'; ErrorId = 'AuditCopySameLedger'; Prepare = {}; SameLedger = $true }
     ) {
-        $script:copyFrom = $jsonl
         & $Prepare
+        $from = if ($SameLedger) { Connect-FlagLedger -ConnectionString $script:cs -Schema $schema -NoDefault } else { $jsonl }
         $before = Get-LedgerRows $schema
 
-        { Copy-FlagAudit -From $script:copyFrom -To $postgres -Reason 'refused' -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId*"
+        { Copy-FlagAudit -From $from -To $postgres -Reason 'refused' -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId*"
 
         Get-LedgerRows $schema | Should -Be $before
     }
