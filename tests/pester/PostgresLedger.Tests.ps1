@@ -325,3 +325,82 @@ Describe 'Copy-FlagAudit' -Tag PostgresLedger {
         Get-LedgerRows $schema | Should -Be $before
     }
 }
+
+Describe 'A rollout shared through the PostgreSQL ledger' -Tag PostgresLedger {
+    BeforeAll {
+        $rolloutRoot = Join-Path ([IO.Path]::GetTempPath()) ('pms-flags-pgrollout-' + [guid]::NewGuid().ToString('N'))
+        $null = New-Item -ItemType Directory $rolloutRoot
+        $backendFlags = Join-Path $rolloutRoot 'backend_flags.json'
+        '{ "staging": { "telehealth_appointments_enabled": false } }' | Set-Content $backendFlags
+        $backend = Start-BackendStandIn -FlagFile $backendFlags -Flag telehealth_appointments_enabled -Environment staging
+    }
+    AfterAll {
+        Stop-StandIn $backend
+        if (Test-Path -LiteralPath $rolloutRoot) { Remove-Item -LiteralPath $rolloutRoot -Recurse -Force }
+    }
+    BeforeEach { $sandbox = New-FlagSandbox -NoConnect }
+    AfterEach { Remove-FlagSandbox $sandbox }
+
+    It 'started here, stepped by two processes at once (exactly one advance), finished by a third' {
+        $schema = 'rollout_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $null = Connect-FlagStore -Path $sandbox.FlagFile
+        $null = Connect-FlagLedger -ConnectionString $script:cs -Schema $schema
+        $guardrail = New-FlagGuardrail -Name BackendHealth -HealthUrl "$($backend.BaseUri)/health" -Severity Warning
+        $started = Start-FlagRollout -Flag telehealth_appointments_enabled -Environment staging -Stages 5, 25 -BakeTime 00:00:02 -Guardrail $guardrail -Reason 'shared rollout' -User starter -NoWait
+        $id = $started.RolloutId
+        $stepper = Write-ChildScript $sandbox.Root 'stepper.ps1' @'
+param($ModulePath, $FlagFile, $ConnectionString, $Schema, $RolloutId, $Ready, $Go, $Name, $Until)
+$ErrorActionPreference = 'Stop'
+Import-Module $ModulePath
+$null = Connect-FlagStore -Path $FlagFile
+$null = Connect-FlagLedger -ConnectionString $ConnectionString -Schema $Schema
+Set-Content -LiteralPath $Ready -Value 'ready'
+$deadline = [DateTime]::UtcNow.AddSeconds(120)
+while (-not (Test-Path -LiteralPath $Go)) { if ([DateTime]::UtcNow -gt $deadline) { throw 'no go signal' }; Start-Sleep -Milliseconds 5 }
+do {
+    $result = Step-FlagRollout -RolloutId $RolloutId -User $Name -WarningAction SilentlyContinue
+    "ACTION=$($result.Action)"
+    if ([DateTime]::UtcNow -gt $deadline) { throw 'the rollout did not finish' }
+    if ($Until -and "$($result.Action)" -ne $Until) { Start-Sleep -Milliseconds 500 }
+} while ($Until -and "$($result.Action)" -ne $Until)
+'@
+        $bakeDue = (Get-FlagRollout -RolloutId $id).BakeDueAt
+        $go = Join-Path $sandbox.Root 'go'
+        $children = foreach ($name in 'agent-a', 'agent-b') {
+            Start-ChildPwsh -ScriptPath $stepper -ArgumentList @($env:PMS_FLAGS_MODULE, $sandbox.FlagFile, $script:cs, $schema, $id, (Join-Path $sandbox.Root "$name.ready"), $go, $name, '')
+        }
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(120)
+            while (-not ((Test-Path (Join-Path $sandbox.Root 'agent-a.ready')) -and (Test-Path (Join-Path $sandbox.Root 'agent-b.ready')) -and [DateTimeOffset]::UtcNow -gt $bakeDue.AddMilliseconds(200))) {
+                if ([DateTime]::UtcNow -gt $deadline) { throw 'the agents did not get ready' }
+                Start-Sleep -Milliseconds 50
+            }
+            Set-Content -LiteralPath $go -Value 'go'
+            foreach ($child in $children) { if (-not $child.Process.WaitForExit(120000)) { throw 'an agent did not finish' } }
+        }
+        finally { foreach ($child in $children) { if (-not $child.Process.HasExited) { $child.Process.Kill() } } }
+        $actions = foreach ($child in $children) {
+            $child.Process.WaitForExit()
+            $report = "exit $($child.Process.ExitCode)`n$($child.Stdout.Result)`n$($child.Stderr.Result)"
+            $child.Process.ExitCode | Should -Be 0 -Because $report
+            if ($child.Stdout.Result -notmatch 'ACTION=(\w+)') { throw "no action reported: $report" }
+            $Matches[1]
+        }
+        @($actions | Where-Object { $_ -eq 'Advanced' }).Count | Should -Be 1 -Because "the actions were: $($actions -join ', ')"
+        (Get-FlagRollout -RolloutId $id).StageNumber | Should -Be 2
+
+        $finisher = Start-ChildPwsh -ScriptPath $stepper -ArgumentList @($env:PMS_FLAGS_MODULE, $sandbox.FlagFile, $script:cs, $schema, $id, (Join-Path $sandbox.Root 'finisher.ready'), $go, 'finisher', 'Completed')
+        if (-not $finisher.Process.WaitForExit(150000)) { $finisher.Process.Kill(); throw 'the finisher did not finish' }
+        $finisher.Process.WaitForExit()
+        $finisher.Process.ExitCode | Should -Be 0 -Because "$($finisher.Stdout.Result)`n$($finisher.Stderr.Result)"
+
+        $state = Get-FlagRollout -RolloutId $id
+        "$($state.Status)" | Should -Be 'Completed'
+        $events = @(Get-FlagAudit -EventType rollout_started, rollout_stage_advanced, rollout_completed | Where-Object RolloutId -EQ $id)
+        @($events | Where-Object EventType -EQ 'rollout_started').UserId | Should -Be 'starter'
+        @($events | Where-Object EventType -EQ 'rollout_stage_advanced').Count | Should -Be 2 -Because 'stage 1 at the start and stage 2 once'
+        @($events | Where-Object EventType -EQ 'rollout_completed').UserId | Should -Be 'finisher'
+        (Read-FlagDocument $sandbox.FlagFile).staging.telehealth_appointments_enabled | Should -BeTrue
+        (Test-FlagAuditChain).Valid | Should -BeTrue
+    }
+}
