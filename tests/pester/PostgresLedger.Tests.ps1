@@ -346,7 +346,7 @@ Describe 'A rollout shared through the PostgreSQL ledger' -Tag PostgresLedger {
         $null = Connect-FlagStore -Path $sandbox.FlagFile
         $null = Connect-FlagLedger -ConnectionString $script:cs -Schema $schema
         $guardrail = New-FlagGuardrail -Name BackendHealth -HealthUrl "$($backend.BaseUri)/health" -Severity Warning
-        $started = Start-FlagRollout -Flag telehealth_appointments_enabled -Environment staging -Stages 5, 25 -BakeTime 00:00:02 -Guardrail $guardrail -Reason 'shared rollout' -User starter -NoWait
+        $started = Start-FlagRollout -Flag telehealth_appointments_enabled -Environment staging -Stages 5, 100 -BakeTime 00:00:02 -Guardrail $guardrail -Reason 'shared rollout' -User starter -NoWait
         $id = $started.RolloutId
         $stepper = Write-ChildScript $sandbox.Root 'stepper.ps1' @'
 param($ModulePath, $FlagFile, $ConnectionString, $Schema, $RolloutId, $Ready, $Go, $Name, $Until)
@@ -400,7 +400,7 @@ do {
         @($events | Where-Object EventType -EQ 'rollout_started').UserId | Should -Be 'starter'
         @($events | Where-Object EventType -EQ 'rollout_stage_advanced').Count | Should -Be 2 -Because 'stage 1 at the start and stage 2 once'
         @($events | Where-Object EventType -EQ 'rollout_completed').UserId | Should -Be 'finisher'
-        (Read-FlagDocument $sandbox.FlagFile).staging.telehealth_appointments_enabled | Should -BeTrue
+        (Read-FlagDocument $sandbox.FlagFile).staging.telehealth_appointments_enabled | Should -Be $true
         (Test-FlagAuditChain).Valid | Should -BeTrue
     }
 }
