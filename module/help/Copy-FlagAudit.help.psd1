@@ -17,6 +17,8 @@ as it lands. The copy itself is then recorded in the target as an audit_copied e
         From   = 'The ledger to copy from, as returned by Connect-FlagLedger -NoDefault (a JSONL file or a PostgreSQL ledger). It is only read.'
         To     = 'The ledger to copy into: empty, or holding exactly the first events of the source from an interrupted copy. It receives the missing events and the audit_copied event.'
         Reason = 'Why the trail is copied (for example the move to the shared ledger); recorded in the audit_copied event.'
+        WhatIf = 'Checks both ledgers and says how many events would be copied, without writing anything to the target.'
+        Confirm = 'Asks for confirmation before the first event is written to the target ledger.'
         User   = 'Who copies, recorded in the audit_copied event; default GITHUB_ACTOR, BUILD_REQUESTEDFOREMAIL, else the OS user.'
     }
     Outputs      = @{
