@@ -139,7 +139,7 @@ public sealed class PostgresLedger : ILedger
         }
         catch (Exception ex) when (PostgresLedgerFailures.IsDriverFailure(ex, cancellationToken))
         {
-            throw PostgresLedgerFailures.Map(ex, target, Name);
+            throw Failed(ex);
         }
 
         await using (connection.ConfigureAwait(false))
@@ -161,7 +161,7 @@ public sealed class PostgresLedger : ILedger
                 }
                 catch (Exception ex) when (PostgresLedgerFailures.IsDriverFailure(ex, cancellationToken))
                 {
-                    throw PostgresLedgerFailures.Map(ex, target, Name);
+                    throw Failed(ex);
                 }
 
                 var auditEvent = Parse(line);
@@ -188,7 +188,7 @@ public sealed class PostgresLedger : ILedger
         }
         catch (Exception ex) when (PostgresLedgerFailures.IsDriverFailure(ex, cancellationToken))
         {
-            throw PostgresLedgerFailures.Map(ex, target, Name);
+            throw Failed(ex);
         }
     }
 
@@ -399,7 +399,21 @@ public sealed class PostgresLedger : ILedger
         }
         catch (Exception ex) when (ex is not LedgerException && PostgresLedgerFailures.IsDriverFailure(ex, cancellationToken))
         {
-            throw PostgresLedgerFailures.Map(ex, target, Name);
+            throw Failed(ex);
         }
+    }
+
+    private LedgerException Failed(Exception ex)
+    {
+        var failure = PostgresLedgerFailures.Map(ex, target, Name);
+        if (failure.Failure == LedgerFailure.Unavailable)
+        {
+            // Pooled connections to a server that went away are dead too: drop them, so the first call after the
+            // server is back does not fail on one of them.
+            using var connection = target.CreateConnection();
+            NpgsqlConnection.ClearPool(connection);
+        }
+
+        return failure;
     }
 }
