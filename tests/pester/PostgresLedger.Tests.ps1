@@ -70,6 +70,28 @@ Describe 'Connect-FlagLedger -ConnectionString' -Tag PostgresLedger {
         (Invoke-TestPostgresSql "SELECT count(*) FROM $schema.events WHERE line LIKE '%$($script:password)%'" $db.Name) | Should -Be '0'
     }
 
+    It 'Npgsql stays unloaded through a JSONL ledger and loads with the first PostgreSQL ledger' {
+        $env:PMS_FLAGS_TEST_CS = $script:cs
+        try {
+            $result = Invoke-ChildPwsh -WorkDirectory $sandbox.Root -ArgumentList $env:PMS_FLAGS_MODULE, $sandbox.FlagFile, $sandbox.LedgerPath -Script @'
+param($module, $flagFile, $ledgerPath)
+Import-Module $module
+$null = Connect-FlagStore -Path $flagFile
+$null = Connect-FlagLedger -Path $ledgerPath 3>$null
+$null = Set-FlagPercentage -Flag new_billing_engine -Environment staging -Percentage 15 -Reason 'jsonl first'
+$null = Get-Command Connect-FlagLedger, Copy-FlagAudit | Get-Help
+function Find-Npgsql { @([System.Runtime.Loader.AssemblyLoadContext]::All | ForEach-Object { $alc = $_; $_.Assemblies | Where-Object { $_.GetName().Name -eq 'Npgsql' } | ForEach-Object { $alc.Name } }) }
+"before=$((Find-Npgsql) -join ',')"
+$null = Connect-FlagLedger -ConnectionString $env:PMS_FLAGS_TEST_CS
+"after=$((Find-Npgsql) -join ',')"
+'@
+        }
+        finally { $env:PMS_FLAGS_TEST_CS = $null }
+        $result.ExitCode | Should -Be 0 -Because $result.Output
+        $result.Output | Should -Match '(?m)^before=\s*$'
+        $result.Output | Should -Match '(?m)^after=PMS.Flags.Engine\s*$'
+    }
+
     It 'takes the password from -Credential, from PGPASSWORD and from a pgpass file' {
         $credential = [pscredential]::new($db.User, (ConvertTo-SecureString $script:password -AsPlainText -Force))
         (Connect-FlagLedger -ConnectionString $script:csNoPassword -Credential $credential).Identity | Should -Match '^postgres:'
