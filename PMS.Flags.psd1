@@ -25,6 +25,7 @@
         'New-FlagAuditCheckpoint'
         'Repair-FlagLedger'
         'Sync-FlagLedger'
+        'Copy-FlagAudit'
         'New-FlagGuardrail'
         'Test-FlagGuardrail'
         'Start-FlagRollout'

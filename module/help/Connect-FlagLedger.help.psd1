@@ -29,6 +29,10 @@ Switching off still proceeds and warns that its event went to the default ledger
 '@
     Parameters   = @{
         Path      = 'The JSONL ledger file, for example ./audit/flags.jsonl. A relative path is resolved against the current PowerShell location. A missing file is created (with a warning naming it a NEW, empty ledger); its folder must exist. An existing file is appended to, never rewritten.'
+        ConnectionString = 'A PostgreSQL ledger shared by every agent: an Npgsql connection string (Host=db;Port=5432;Database=pms;Username=flags_writer;SslMode=Require) or a postgresql:// URL. The password may be in it, or come from -Credential, PGPASSWORD or a pgpass file (~/.pgpass or PGPASSFILE), as with psql; SslMode is honoured. It is never shown: the ledger''s Name and Identity are postgres:<host>:<port>/<database>/<schema>. The ledger creates and upgrades its own schema (advisory-locked, so two agents may connect at once); an agent connecting as the writer role (README) needs only INSERT and SELECT. An unreachable server is LedgerUnavailable, wrong credentials LedgerAuthenticationFailed, missing rights LedgerPermissionDenied.'
+        Credential = 'The user name and password for the PostgreSQL ledger, instead of those in the connection string.'
+        Schema = 'The PostgreSQL schema that holds the ledger''s tables (events, checkpoints, schema_version); default pms_flags. A plain lower-case identifier (LedgerSchemaInvalid otherwise).'
+        TimeoutSec = 'Seconds to wait for the PostgreSQL connection (default 15).'
         NoDefault = 'Returns the ledger object without making it the session''s default ledger. Pass the object to -Ledger of a changing cmdlet, Get-FlagAudit or Test-FlagAuditChain.'
         SigningKeyPath   = 'A PEM file with an ECDSA P-256 private key (openssl ecparam -name prime256v1 -genkey -noout). Every append is then sealed by a signed checkpoint (sequence, head hash, time, previous checkpoint''s signature, key fingerprint), so truncation and a consistent rewrite are detected. The key is read before anything else; a missing or malformed file fails with CheckpointKeyNotFound or CheckpointKeyMalformed and changes nothing.'
         CheckpointPath   = 'The file checkpoints are kept in; by default <ledger>.checkpoints.jsonl beside the ledger. Keep a copy elsewhere (or pass a path on other storage) so that whoever can rewrite the ledger cannot rewrite both.'
@@ -36,6 +40,7 @@ Switching off still proceeds and warns that its event went to the default ledger
     }
     Outputs      = @{
         'PMS.Flags.Engine.Ledger.JsonlLedger' = 'The connected ledger (Path and Name). Pass it to -Ledger.'
+        'PMS.Flags.Engine.Ledger.Postgres.PostgresLedger' = 'The connected PostgreSQL ledger (Name, Identity, Host, Port, Database, Schema, User). Pass it to -Ledger.'
     }
     Examples     = @(
         @{
@@ -66,6 +71,15 @@ $archive = Connect-FlagLedger -Path ./audit/2025-q4.jsonl -NoDefault
 Test-FlagAuditChain -Ledger $archive
 '@
             Remarks = 'Verifies another ledger while the session keeps recording into its current one.'
+        }
+        @{
+            Title   = 'Share one ledger between laptops, scheduled jobs and pipeline agents'
+            Code    = @'
+$env:PGPASSWORD = $env:FLAGS_LEDGER_PASSWORD   # or -Credential, or a pgpass file
+Connect-FlagLedger -ConnectionString 'Host=db.internal;Port=5432;Database=pms;Username=flags_writer;SslMode=Require'
+Step-FlagRollout -Flag telehealth_appointments_enabled -Environment production
+'@
+            Remarks = 'Every agent appends to one hash-chained trail in PostgreSQL; two agents stepping one rollout make one advance.'
         }
     )
     Notes        = @'

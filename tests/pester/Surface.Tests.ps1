@@ -7,11 +7,12 @@ BeforeAll {
     $script:CommonParameters = [System.Management.Automation.PSCmdlet]::CommonParameters
 
     $script:Contract = [ordered]@{
-        'Connect-FlagLedger'       = @{ Parameters = 'CheckpointPath', 'NoDefault', 'Path', 'SigningKeyPath', 'SkipVerification'; OutputType = 'PMS.Flags.Engine.Ledger.JsonlLedger' }
+        'Connect-FlagLedger'       = @{ Parameters = 'CheckpointPath', 'ConnectionString', 'Credential', 'NoDefault', 'Path', 'Schema', 'SigningKeyPath', 'SkipVerification', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Ledger.JsonlLedger', 'PMS.Flags.Engine.Ledger.Postgres.PostgresLedger' }
         'Connect-FlagStore'        = @{ Parameters = 'ApiKey', 'BaseUri', 'ConfigMap', 'Deployment', 'Environment', 'Key', 'KubeConfig', 'KubeContext', 'LaunchDarkly', 'Name', 'Namespace', 'NoDefault', 'NoRestart', 'Path', 'ProjectKey', 'ProtectedEnvironment', 'RolloutTimeout', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Flags.LocalFileFlagStore', 'PMS.Flags.Engine.Flags.LaunchDarkly.LaunchDarklyFlagStore', 'PMS.Flags.Engine.Kubernetes.ConfigMapFlagStore' }
         'Disable-Flag'             = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'High' }
         'Enable-Flag'              = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'High' }
         'Export-FlagAudit'         = @{ Parameters = 'Confirm', 'Force', 'Format', 'InputObject', 'Ledger', 'Path', 'PublicKeyPath', 'WhatIf'; OutputType = 'System.IO.FileInfo'; Impact = 'Medium' }
+        'Copy-FlagAudit'           = @{ Parameters = 'Confirm', 'From', 'Reason', 'To', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.Postgres.LedgerCopyResult'; Impact = 'Medium' }
         'Get-Flag'                 = @{ Parameters = 'Environment', 'Flag', 'Store'; OutputType = 'PMS.Flags.Engine.Flags.FlagState' }
         'Get-FlagAudit'            = @{ Parameters = 'Environment', 'EventType', 'First', 'Flag', 'IncludePending', 'Ledger', 'Newest', 'Since', 'Until', 'User'; OutputType = 'PMS.Flags.Engine.Ledger.AuditEvent' }
         'Invoke-EmergencyRollback' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollbacks.RollbackResult'; Impact = 'High' }
@@ -94,7 +95,8 @@ Describe 'Cmdlet <_>' -Tag Surface -ForEach @(
     'Invoke-EmergencyRollback', 'Set-FlagPercentage', 'Test-FlagAuditChain',
     'New-FlagGuardrail', 'Test-FlagGuardrail', 'Start-FlagRollout', 'Step-FlagRollout', 'Get-FlagRollout',
     'Suspend-FlagRollout', 'Resume-FlagRollout', 'Stop-FlagRollout',
-    'Get-PmsMigration', 'Invoke-PmsMigration', 'Test-PmsDatabase', 'Get-PmsDatabaseTable'
+    'Get-PmsMigration', 'Invoke-PmsMigration', 'Test-PmsDatabase', 'Get-PmsDatabaseTable',
+    'Copy-FlagAudit'
 ) {
     BeforeAll {
         $name = $_

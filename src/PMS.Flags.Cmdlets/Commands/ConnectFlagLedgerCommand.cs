@@ -3,34 +3,57 @@ using PMS.Flags.Cmdlets.Infrastructure;
 using PMS.Flags.Engine.Common;
 using PMS.Flags.Engine.Ledger;
 using PMS.Flags.Engine.Ledger.Checkpoints;
+using PMS.Flags.Engine.Ledger.Postgres;
+using PMS.Flags.Engine.Migrations;
 
 namespace PMS.Flags.Cmdlets.Commands;
 
 [Cmdlet(VerbsCommunications.Connect, "FlagLedger", DefaultParameterSetName = JsonlSet)]
-[OutputType(typeof(JsonlLedger))]
+[OutputType(typeof(JsonlLedger), typeof(PostgresLedger))]
 public sealed class ConnectFlagLedgerCommand : FlagCmdletBase
 {
     private const string JsonlSet = "Jsonl";
+    private const string PostgresSet = "Postgres";
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = JsonlSet)]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
+    /// <summary>An Npgsql connection string or postgresql:// URL; the password may instead come from -Credential, PGPASSWORD or a pgpass file.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PostgresSet)]
+    [ValidateNotNullOrEmpty]
+    public string ConnectionString { get; set; } = "";
+
+    [Parameter(ParameterSetName = PostgresSet)]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>The ledger's own schema in that database (created and upgraded on connect).</summary>
+    [Parameter(ParameterSetName = PostgresSet)]
+    [ValidateNotNullOrEmpty]
+    public string Schema { get; set; } = PostgresLedgerSchema.DefaultSchema;
+
+    /// <summary>Seconds to wait for the connection.</summary>
+    [Parameter(ParameterSetName = PostgresSet)]
+    [ValidateRange(1, 600)]
+    public int TimeoutSec { get; set; } = 15;
+
     [Parameter]
     public SwitchParameter NoDefault { get; set; }
 
     /// <summary>A PEM ECDSA P-256 private key: every append is then sealed by a signed checkpoint.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = JsonlSet)]
     [ValidateNotNullOrEmpty]
     public string? SigningKeyPath { get; set; }
 
     /// <summary>Where checkpoints are kept; by default &lt;ledger&gt;.checkpoints.jsonl.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = JsonlSet)]
     [ValidateNotNullOrEmpty]
     public string? CheckpointPath { get; set; }
 
-    /// <summary>Use a ledger that fails verification anyway; the next event records that verification was skipped.</summary>
-    [Parameter]
+    /// <summary>Checkpoints and their verification are those of a JSONL ledger; the PostgreSQL ledger keeps a checkpoints table for them but does not sign yet.
+    /// Use a ledger that fails verification anyway; the next event records that verification was skipped.</summary>
+    [Parameter(ParameterSetName = JsonlSet)]
     public SwitchParameter SkipVerification { get; set; }
 
     protected override void ProcessFlagRecord()
@@ -39,9 +62,44 @@ public sealed class ConnectFlagLedgerCommand : FlagCmdletBase
         {
             // Forget the previous default before trying: if this Connect fails, the next change must not be recorded there.
             FlagSession.Current.Ledger = null;
-            FlagSession.Current.FailedLedgerConnect = $"-Path {Path}";
+            FlagSession.Current.FailedLedgerConnect = ParameterSetName == PostgresSet ? "-ConnectionString" : $"-Path {Path}";
         }
 
+        ILedger ledger = ParameterSetName == PostgresSet ? OpenPostgres() : OpenJsonl();
+        var flush = Run((log, ct) => AuditTrailFor(ledger, log.Engine).FlushSpoolAsync(ct));
+        if (flush.Flushed > 0)
+        {
+            WriteWarning($"Wrote {flush.Flushed} spooled audit event(s) to {ledger.Name}.");
+        }
+
+        WriteVerbose($"Connected to ledger {ledger.Name}.");
+        if (!NoDefault)
+        {
+            FlagSession.Current.Ledger = ledger;
+            FlagSession.Current.FailedLedgerConnect = null;
+        }
+
+        WriteObject(ledger);
+    }
+
+    // Its own method so that Npgsql is loaded only when a PostgreSQL ledger is asked for.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ILedger OpenPostgres()
+    {
+        var target = DatabaseTarget.Parse(ConnectionString, TimeSpan.FromSeconds(TimeoutSec));
+        if (Credential is not null)
+        {
+            target = target.WithCredential(Credential.UserName, Credential.GetNetworkCredential().Password);
+        }
+
+        WriteVerbose($"Opening the PostgreSQL ledger {target.Name}, schema {Schema}.");
+        var ledger = Run((_, ct) => PostgresLedger.OpenAsync(target, Schema, ct));
+        ledger.EnsureWritable();
+        return ledger;
+    }
+
+    private ILedger OpenJsonl()
+    {
         var path = ResolvePath(Path);
         var folder = System.IO.Path.GetDirectoryName(path)!;
         if (!Directory.Exists(folder) && !File.Exists(folder))
@@ -80,19 +138,6 @@ public sealed class ConnectFlagLedgerCommand : FlagCmdletBase
             WriteWarning($"'{path}' did not exist: created a NEW, empty ledger. If you meant an existing ledger, check the path.");
         }
 
-        var flush = Run((log, ct) => AuditTrailFor(ledger, log.Engine).FlushSpoolAsync(ct));
-        if (flush.Flushed > 0)
-        {
-            WriteWarning($"Wrote {flush.Flushed} spooled audit event(s) to {ledger.Name}.");
-        }
-
-        WriteVerbose($"Connected to ledger {ledger.Name}.");
-        if (!NoDefault)
-        {
-            FlagSession.Current.Ledger = ledger;
-            FlagSession.Current.FailedLedgerConnect = null;
-        }
-
-        WriteObject(ledger);
+        return ledger;
     }
 }

@@ -31,6 +31,7 @@ public static class AuditEventTypes
         Migrations.MigrationEventTypes.Stamped,
         Checkpoints.LedgerEventTypes.Repaired,
         Checkpoints.LedgerEventTypes.CheckpointSealed,
+        Postgres.LedgerCopy.CopiedEventType,
     };
 
     public static bool IsKnown(string eventType) => Known.Contains(eventType, StringComparer.OrdinalIgnoreCase);

@@ -64,6 +64,13 @@ public sealed class DatabaseTarget
 
     internal NpgsqlConnection CreateConnection() => new(builder.ConnectionString);
 
+    /// <summary>The same database as another user (a -Credential); the password stays inside, as with the connection string's own.</summary>
+    public DatabaseTarget WithCredential(string user, string? password)
+    {
+        var copy = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Username = user, Password = string.IsNullOrEmpty(password) ? null : password };
+        return new DatabaseTarget(copy);
+    }
+
     /// <summary>The SQLAlchemy URL alembic's env.py reads from DATABASE_URL (psycopg2 driver), password URL-encoded.</summary>
     internal string ToSqlAlchemyUrl()
     {

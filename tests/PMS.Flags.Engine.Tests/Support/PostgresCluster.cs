@@ -58,6 +58,12 @@ public sealed class PostgresCluster : IDisposable
     public string Sql(string sql, string database = "postgres")
         => RunServerBinary("psql", "-h", Root, "-p", Port.ToString(), "-U", "postgres", "-d", database, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql);
 
+    /// <summary>Stops the server (fast shutdown) without removing it, to test what agents do while it is down.</summary>
+    public void Stop() => RunServerBinary("pg_ctl", "-D", Path.Combine(Root, "data"), "-m", "fast", "-w", "stop");
+
+    /// <summary>Starts the server again after <see cref="Stop"/>, on the same port.</summary>
+    public void Start() => RunServerBinary("pg_ctl", "-D", Path.Combine(Root, "data"), "-l", Path.Combine(Root, "server.log"), "-w", "-t", "60", "-o", $"-p {Port} -k {Root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off", "start");
+
     public void Dispose()
     {
         try

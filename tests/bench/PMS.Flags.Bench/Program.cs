@@ -19,6 +19,13 @@ if (args.FirstOrDefault() == "checkpoints")
     return;
 }
 
+// `postgres-ledger <connection string> [events] [schema]`: the PostgreSQL ledger at scale (PostgresLedgerBench.cs).
+if (args.FirstOrDefault() == "postgres-ledger")
+{
+    await PMS.Flags.Bench.PostgresLedgerBench.RunAsync(args[1..]);
+    return;
+}
+
 // Chain verification throughput: 100,000 generated, correctly chained events, verified three times; the median counts.
 // Baseline in the same run: reading the same file line by line without verifying, so the ratio shows what verification adds.
 var count = args.Length > 0 ? int.Parse(args[0]) : 100_000;
