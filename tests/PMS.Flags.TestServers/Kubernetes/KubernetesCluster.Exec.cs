@@ -19,24 +19,34 @@ public sealed class ExecTarget
 public sealed partial class KubernetesCluster
 {
     private int dropExecAfterLines = -1;
+    private string? dropExecMatching;
 
-    /// <summary>One-shot fault: the next exec connection is cut after this many output lines (the command keeps running).</summary>
-    public void DropNextExecAfter(int lines)
+    /// <summary>
+    /// One-shot fault: the next exec whose command line contains <paramref name="commandContains"/> (any, if null) is
+    /// cut after this many output lines; the command keeps running, as it does in a real container.
+    /// </summary>
+    public void DropNextExecAfter(int lines, string? commandContains)
     {
         lock (gate)
         {
             dropExecAfterLines = lines;
+            dropExecMatching = commandContains;
         }
     }
 
-    /// <summary>Takes the armed drop, if any, so only one exec is cut.</summary>
-    public int? TakeExecDrop()
+    /// <summary>Takes the armed drop if this command matches it, so only one exec is cut.</summary>
+    public int? TakeExecDrop(IReadOnlyList<string> command)
     {
         lock (gate)
         {
+            if (dropExecAfterLines < 0 || (dropExecMatching is not null && !string.Join(" ", command).Contains(dropExecMatching, StringComparison.Ordinal)))
+            {
+                return null;
+            }
+
             var lines = dropExecAfterLines;
             dropExecAfterLines = -1;
-            return lines < 0 ? null : lines;
+            return lines;
         }
     }
 

@@ -21,7 +21,7 @@ namespace PMS.Flags.TestServers.Kubernetes;
 /// (the Service: round robin over ready pods), GET /pod/{ns}/{pod}/… (one pod). The status needs the backend token and
 /// answers the document the pod read when it started.</para>
 /// <para>Control API (no auth): GET /_control/state, POST /_control/config {podReadySeconds, crashLoop, crashReason,
-/// metrics, progressDeadlineSeconds}, POST /_control/interfere {namespace, name, data}, POST /_control/exec {dropAfterLines}, POST /_control/logs {namespace,
+/// metrics, progressDeadlineSeconds}, POST /_control/interfere {namespace, name, data}, POST /_control/exec {dropAfterLines, commandContains}, POST /_control/logs {namespace,
 /// pod, lines}, GET|DELETE /_control/configmaps/{ns}/{name}, GET|DELETE /_control/requests, GET /_control/ca,
 /// POST /_control/reset, POST /_control/shutdown.</para>
 /// </summary>
@@ -212,8 +212,8 @@ public sealed class KubernetesStandIn : IAsyncDisposable
         {
             var body = await ReadJsonAsync(c).ConfigureAwait(false);
             var lines = (int?)body["dropAfterLines"] ?? -1;
-            cluster.DropNextExecAfter(lines);
-            return Json(new JObject { ["dropAfterLines"] = lines });
+            cluster.DropNextExecAfter(lines, (string?)body["commandContains"]);
+            return Json(new JObject { ["dropAfterLines"] = lines, ["commandContains"] = body["commandContains"] });
         });
         app.MapGet("/_control/configmaps/{ns}/{name}", (string ns, string name) => Answer(() => cluster.Get("configmaps", ns, name)));
         app.MapDelete("/_control/configmaps/{ns}/{name}", (string ns, string name) => Answer(() => cluster.Delete("configmaps", ns, name)));

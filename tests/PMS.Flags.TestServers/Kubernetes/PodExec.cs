@@ -82,7 +82,7 @@ internal static class PodExec
             var protocol = offered.FirstOrDefault(p => p is V5 or V4) ?? throw KubeError.BadRequest($"none of the requested subprotocols ({string.Join(", ", offered)}) is supported; this server speaks {V5} and {V4}");
             record.Status = 101;
             using var socket = await context.WebSockets.AcceptWebSocketAsync(protocol).ConfigureAwait(false);
-            await RunAsync(context, socket, protocol == V5, target, command, stdin, stdout, stderr, cluster.TakeExecDrop()).ConfigureAwait(false);
+            await RunAsync(context, socket, protocol == V5, target, command, stdin, stdout, stderr, cluster.TakeExecDrop(command)).ConfigureAwait(false);
         }
         catch (KubeError error)
         {
