@@ -421,14 +421,15 @@ Describe 'Invoke-PmsMigration -Via Pod (exec through the Kubernetes stand-in, re
         Reset-Database
         $before = @(Read-LedgerLine $sandbox.LedgerPath).Count
         $all = @(Invoke-PmsMigration -Upgrade head @viaPod -Reason 'release 1.5' -Verbose 4>&1)
-        $result = @($all | Where-Object { $_ -is [PMS.Flags.Engine.Migrations.MigrationResult] })
+        $result = @($all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
         $verbose = ($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
         $result.Count | Should -Be 1
         $result[0].To | Should -Be @('0005')
+        $result[0].Via | Should -BeLike 'pod pms/pms-backend-*'
         @($result[0].Steps.To) | Should -Be @('0001', '0003', '0002', '0004', '0005')
         $verbose | Should -BeLike '*alembic runs in pod pms/pms-backend-*'
         $verbose | Should -BeLike '*alembic: INFO*Running upgrade 0004 -> 0005*'
-        Invoke-RealAlembic current | Should -Be '0005'
+        Invoke-RealAlembic current | Should -Be '0005 (head)'
         $events = @(Read-LedgerLine $sandbox.LedgerPath)
         $events.Count | Should -Be ($before + 1)
         $events[-1].event_type | Should -Be 'migration_applied'
@@ -443,9 +444,9 @@ Describe 'Invoke-PmsMigration -Via Pod (exec through the Kubernetes stand-in, re
     It 'downgrades -1 and stamps in the pod, each recorded with from/to revisions' {
         Reset-Database 'head'
         (Invoke-PmsMigration -Downgrade -1 @viaPod -Reason 'planned rollback' -Force).To | Should -Be @('0004')
-        Invoke-RealAlembic current | Should -Be '0004'
+        Invoke-RealAlembic current | Should -Be '0004 (mergepoint)'
         (Invoke-PmsMigration -Stamp head @viaPod -Reason 'stamp' -Force).To | Should -Be @('0005')
-        Invoke-RealAlembic current | Should -Be '0005'
+        Invoke-RealAlembic current | Should -Be '0005 (head)'
         $events = @(Read-LedgerLine $sandbox.LedgerPath)
         $events[-2].event_type | Should -Be 'migration_reverted'
         @($events[-2].details.from_revisions) | Should -Be @('0005')
@@ -472,7 +473,7 @@ Describe 'Invoke-PmsMigration -Via Pod (exec through the Kubernetes stand-in, re
         ($all | Where-Object { $_ -is [System.Management.Automation.InformationRecord] } | Out-String) | Should -BeLike "*CREATE INDEX ix_settings_value*UPDATE alembic_version SET version_num='0005'*"
         Get-DatabaseState | Should -Be $state
         Get-LedgerText | Should -Be $ledger
-        (Get-ExecCommands)[-1] | Should -Be 'alembic upgrade 0003:head --sql'
+        (Get-ExecCommands)[-1] | Should -Be 'alembic upgrade 0003:0005 --sql'
     }
 
     It 'a connection cut mid-stream is reported as PodExecConnectionLost and recorded as unknown, with where the database is' {
@@ -490,8 +491,8 @@ Describe 'Invoke-PmsMigration -Via Pod (exec through the Kubernetes stand-in, re
         $events[-1].outcome | Should -Be 'unknown'
         # As in a real container, alembic ran on without the connection.
         $deadline = [DateTime]::UtcNow.AddSeconds(60)
-        while ((Invoke-RealAlembic current) -ne '0005' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 250 }
-        Invoke-RealAlembic current | Should -Be '0005'
+        while ((Invoke-RealAlembic current) -ne '0005 (head)' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 250 }
+        Invoke-RealAlembic current | Should -Be '0005 (head)'
     }
 
     It 'real kubectl exec runs alembic in the same pods and sees the same revision' {
@@ -501,14 +502,15 @@ Describe 'Invoke-PmsMigration -Via Pod (exec through the Kubernetes stand-in, re
         $run.ExitCode | Should -Be 0 -Because $run.Stderr
         $run.Stdout.Trim() | Should -Be '0003'
         $failed = Invoke-Kubectl -KubeConfig $kubeConfig -CacheDirectory $kubeCache -Arguments @('exec', $pod, '--', 'alembic', 'upgrade', 'nope')
-        $failed.ExitCode | Should -Be 1
-        $failed.Stderr | Should -BeLike '*command terminated with exit code 1*'
+        # alembic exits -1 (255) on "Can't locate revision"; kubectl reports the pod's exit code as its own.
+        $failed.ExitCode | Should -Be 255
+        $failed.Stderr | Should -BeLike "*Can't locate revision*command terminated with exit code 255*"
         Invoke-RealAlembic current | Should -Be '0003'
     }
 
     It 'bad input: <Name>' -ForEach @(
         @{ Name = 'no alembic in the container'; Id = 'AlembicNotFound'; Extra = @{ AlembicPath = 'no-such-alembic' } }
-        @{ Name = 'a container the pod does not have'; Id = 'KubernetesApiRejected'; Extra = @{ Container = 'sidecar' } }
+        @{ Name = 'a container the pod does not have'; Id = 'KubernetesContainerNotFound'; Extra = @{ Container = 'sidecar' } }
         @{ Name = 'a deployment that does not exist'; Id = 'DeploymentNotFound'; Extra = @{ Deployment = 'no-such-backend' } }
         @{ Name = 'a deployment with no Ready pod'; Id = 'MigrationNoReadyPod'; Extra = @{}; ScaleToZero = $true }
     ) {

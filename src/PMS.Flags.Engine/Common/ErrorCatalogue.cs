@@ -133,6 +133,7 @@ public static class ErrorCatalogue
         new("MigrationNoReadyPod", FlagsErrorKind.ResourceUnavailable, "-Via Pod: the deployment has no Ready, Running pod to run alembic in; nothing ran."),
         new("PodExecConnectionLost", FlagsErrorKind.ConnectionError, "-Via Pod: the exec connection ended before alembic's exit code arrived; the outcome is unknown and recorded as such."),
         new("KubernetesPodNotFound", FlagsErrorKind.ObjectNotFound, "The pod chosen for an exec went away before the command started."),
+        new("KubernetesContainerNotFound", FlagsErrorKind.ObjectNotFound, "-Container names a container the pod does not have."),
         new("DatabaseConnectionStringInvalid", FlagsErrorKind.InvalidArgument, "The connection string cannot be parsed."),
         new("DatabaseConnectionStringMissing", FlagsErrorKind.InvalidArgument, "No connection string was given and DATABASE_URL is not set."),
         new("DatabaseUnreachable", FlagsErrorKind.ConnectionError, "The database server cannot be reached."),

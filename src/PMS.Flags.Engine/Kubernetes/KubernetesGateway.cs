@@ -159,11 +159,33 @@ internal sealed class KubernetesGateway : IDisposable
     /// </summary>
     public async Task<int?> ExecAsync(string pod, string? container, IReadOnlyList<string> command, Action<string, bool> line, CancellationToken cancellationToken)
     {
-        var socket = await CallAsync(
-            $"exec in pod {Target.Namespace}/{pod}",
-            (c, ct) => client.WebSocketNamespacedPodExecAsync(pod, Target.Namespace, command, container, stderr: true, stdin: false, stdout: true, tty: false, cancellationToken: ct),
+        // A refused websocket upgrade surfaces as a bare WebSocketException (status code, no body), so what the API
+        // server would refuse is checked first with a plain read, for a message that names the cause.
+        var target = await CallAsync(
+            $"read pod {Target.Namespace}/{pod}",
+            (c, ct) => c.CoreV1.ReadNamespacedPodAsync(pod, Target.Namespace, cancellationToken: ct),
             () => MissingAsync(KubernetesErrorIds.PodNotFound, $"Pod '{pod}' does not exist in namespace '{Target.Namespace}'.", pod, cancellationToken),
             cancellationToken).ConfigureAwait(false);
+        var containers = target.Spec?.Containers?.Select(c => c.Name).ToArray() ?? Array.Empty<string>();
+        if (container is not null && !containers.Contains(container, StringComparer.Ordinal))
+        {
+            throw new FlagsException(KubernetesErrorIds.ContainerNotFound, FlagsErrorKind.ObjectNotFound, $"Pod {Target.Namespace}/{pod} has no container '{container}' (it has: {string.Join(", ", containers)}).", container);
+        }
+
+        System.Net.WebSockets.WebSocket socket;
+        try
+        {
+            socket = await CallAsync(
+                $"exec in pod {Target.Namespace}/{pod}",
+                (c, ct) => client.WebSocketNamespacedPodExecAsync(pod, Target.Namespace, command, container, stderr: true, stdin: false, stdout: true, tty: false, cancellationToken: ct),
+                () => MissingAsync(KubernetesErrorIds.PodNotFound, $"Pod '{pod}' does not exist in namespace '{Target.Namespace}'.", pod, cancellationToken),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Net.WebSockets.WebSocketException ex)
+        {
+            throw new FlagsException(KubernetesErrorIds.ApiRejected, FlagsErrorKind.InvalidOperation, $"The Kubernetes API server refused to exec in pod {Target.Namespace}/{pod}: {ex.Message}", pod, ex);
+        }
+
         using var muxer = new StreamDemuxer(socket, StreamType.RemoteCommand, ownsSocket: true);
         using var stdout = muxer.GetStream(ChannelIndex.StdOut, null);
         using var stderr = muxer.GetStream(ChannelIndex.StdErr, null);

@@ -162,6 +162,7 @@ public sealed class MigrationService
             Steps = run.Steps,
             Crossed = plan.Crossed,
             Succeeded = true,
+            Via = Alembic.UsesLocalIni ? "Local" : Alembic.Via,
             StartedAt = startedAt,
             Duration = watch.Elapsed,
             AuditSequence = record.Spooled ? null : record.Event.Sequence,
