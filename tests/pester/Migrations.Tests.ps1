@@ -437,7 +437,7 @@ Describe 'Invoke-PmsMigration -Via Pod (exec through the Kubernetes stand-in, re
         $events[-1].details.via | Should -BeLike 'pod pms/pms-backend-*'
         @($events[-1].details.to_revisions) | Should -Be @('0005')
         # Through the exec API, no local alembic: a version probe, then the upgrade, in the container's working directory.
-        Get-ExecCommands | Should -Be @('alembic --version', 'alembic upgrade head')
+        Get-ExecCommands | Should -Be @('alembic --version', 'alembic upgrade 0005')
         @(Get-KubeRequests $kube | Where-Object { $_.path -like '*/exec' }).status | Should -Be @(101, 101)
     }
 
