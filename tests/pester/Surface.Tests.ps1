@@ -32,7 +32,7 @@ BeforeAll {
         'Test-FlagPropagation'     = @{ Parameters = 'ConfigMap', 'Deployment', 'Environment', 'Flag', 'Key', 'KubeConfig', 'KubeContext', 'Namespace', 'StatusUrl', 'Token'; OutputType = 'PMS.Flags.Engine.Kubernetes.PropagationReport' }
         'Get-PmsMigration'         = @{ Parameters = 'ConnectionString', 'ScriptLocation', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Migrations.MigrationStatus' }
         # Medium on the attribute because of -Upgrade; -Downgrade and -Stamp ask as High (see Migrations.Tests.ps1).
-        'Invoke-PmsMigration'      = @{ Parameters = 'AlembicPath', 'AllowDataLoss', 'ApprovalTicket', 'Confirm', 'ConnectionString', 'Downgrade', 'Environment', 'Force', 'Ledger', 'Reason', 'ScriptLocation', 'Stamp', 'TimeoutSec', 'Upgrade', 'User', 'Via', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Migrations.MigrationResult'; Impact = 'Medium' }
+        'Invoke-PmsMigration'      = @{ Parameters = 'AlembicPath', 'AllowDataLoss', 'ApprovalTicket', 'Confirm', 'ConnectionString', 'Container', 'Deployment', 'Downgrade', 'Environment', 'Force', 'KubeConfig', 'KubeContext', 'Ledger', 'Namespace', 'PodAlembicConfig', 'Reason', 'ScriptLocation', 'Stamp', 'TimeoutSec', 'Upgrade', 'User', 'Via', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Migrations.MigrationResult'; Impact = 'Medium' }
         'Test-PmsDatabase'         = @{ Parameters = 'ConnectionString', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Migrations.DatabaseProbe' }
         'Get-PmsDatabaseTable'     = @{ Parameters = 'ConnectionString', 'Name', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Migrations.DatabaseTable' }
     }

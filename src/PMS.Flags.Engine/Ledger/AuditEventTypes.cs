@@ -29,6 +29,9 @@ public static class AuditEventTypes
         Migrations.MigrationEventTypes.Applied,
         Migrations.MigrationEventTypes.Reverted,
         Migrations.MigrationEventTypes.Stamped,
+        PlannedRollbacks.PlannedRollbackEventTypes.Started,
+        PlannedRollbacks.PlannedRollbackEventTypes.Step,
+        PlannedRollbacks.PlannedRollbackEventTypes.Completed,
     };
 
     public static bool IsKnown(string eventType) => Known.Contains(eventType, StringComparer.OrdinalIgnoreCase);
