@@ -35,6 +35,7 @@
         'Test-FlagPropagation'
         'Get-PmsMigration'
         'Invoke-PmsMigration'
+        'Invoke-PlannedRollback'
         'Test-PmsDatabase'
         'Get-PmsDatabaseTable'
     )

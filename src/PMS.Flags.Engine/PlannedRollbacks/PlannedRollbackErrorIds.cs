@@ -9,6 +9,9 @@ public static class PlannedRollbackErrorIds
     /// <summary>-StabilizeFor is negative.</summary>
     public const string StabilizeInvalid = "PlannedRollbackStabilizeInvalid";
 
+    /// <summary>The health check after the rollback found the deployment or -HealthUri unhealthy.</summary>
+    public const string Unhealthy = "PlannedRollbackUnhealthy";
+
     /// <summary>Other writers kept appending to the rollback's stream; nothing was decided.</summary>
     public const string LedgerBusy = "PlannedRollbackLedgerBusy";
 }
