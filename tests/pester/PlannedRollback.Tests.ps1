@@ -215,3 +215,46 @@ Describe 'Invoke-PlannedRollback bad inputs: stable ErrorIds, nothing changed' -
         Get-FlagOn | Should -BeTrue
     }
 }
+
+Describe 'Invoke-PlannedRollback -Via Pod -UndoDeployment (the Kubernetes stand-in)' -Tag PlannedRollback, PlannedRollbackPod {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'KubernetesHelpers.ps1')
+        $script:kube = Start-KubernetesStandIn -Replicas 2 -PodReadySeconds 0.2
+        $script:kubeConfig = New-StandInKubeConfig -Server $kube -Path (Join-Path $sandbox.Root 'kubeconfig')
+        $script:headers = @{ Authorization = "Bearer $script:KubeToken" }
+        $script:deploymentUri = "$($kube.BaseUri)/apis/apps/v1/namespaces/pms/deployments/pms-backend"
+        function Wait-StandInSettled {
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            do {
+                Start-Sleep -Milliseconds 200
+                $d = Invoke-RestMethod -Uri $deploymentUri -Headers $headers
+                $pods = @((Get-StandInState $kube).pods)
+                $settled = $d.status.observedGeneration -eq $d.metadata.generation -and $d.status.updatedReplicas -eq $d.spec.replicas -and $pods.Count -eq $d.spec.replicas -and @($pods | Where-Object { -not $_.ready }).Count -eq 0
+            } until ($settled -or [DateTime]::UtcNow -gt $deadline)
+            if (-not $settled) { throw 'The stand-in deployment did not settle.' }
+        }
+        # Release 2.4: the pods get the alembic project and DATABASE_URL (revision 2 of the deployment).
+        $patch = @{ spec = @{ template = @{ spec = @{ containers = @(@{ name = 'backend'; workingDir = $projectRoot; env = @(@{ name = 'DATABASE_URL'; value = $alembicUrl }) }) } } } } | ConvertTo-Json -Depth 10
+        $null = Invoke-RestMethod -Method Patch -Uri $deploymentUri -ContentType 'application/strategic-merge-patch+json' -Headers $headers -Body $patch
+        Wait-StandInSettled
+    }
+
+    AfterAll { Stop-KubernetesStandIn $kube }
+
+    It 'downgrades inside a pod, rolls the deployment back to its previous revision, and checks the deployment and -HealthUri' {
+        Reset-World 'head'
+        Clear-KubeRequests $kube
+        (Invoke-RestMethod -Uri $deploymentUri -Headers $headers).metadata.annotations.'deployment.kubernetes.io/revision' | Should -Be '2'
+        $result = Invoke-PlannedRollback @common -StabilizeFor 0 -Via Pod -UndoDeployment -KubeConfig $kubeConfig -HealthUri "$($kube.BaseUri)/svc/pms/pms-backend/health" -Force
+        @($result.Steps.Status) | Should -Be @('Succeeded', 'Succeeded', 'Succeeded', 'Succeeded', 'Succeeded', 'Succeeded')
+        ($result.Steps | Where-Object Step -eq 'Downgrade').Detail | Should -BeLike '*0005 -> 0004*pod pms/pms-backend-*'
+        ($result.Steps | Where-Object Step -eq 'UndoDeployment').Detail | Should -BeLike '*rolled back from revision 2 to *'
+        Invoke-RealAlembic current | Should -Be '0004 (mergepoint)'
+        (Invoke-RestMethod -Uri $deploymentUri -Headers $headers).metadata.annotations.'deployment.kubernetes.io/revision' | Should -Be '3'
+        @(Get-KubeRequests $kube | Where-Object { $_.path -like '*/exec' -and $_.query -like '*downgrade*' }).Count | Should -Be 1
+        $events = @(Read-LedgerLine $sandbox.LedgerPath)
+        @($events.event_type) | Should -Contain 'deployment_undone'
+        ($events | Where-Object event_type -eq 'migration_reverted').details.via | Should -BeLike 'pod pms/*'
+        $events[-1].event_type | Should -Be 'planned_rollback_completed'
+    }
+}
