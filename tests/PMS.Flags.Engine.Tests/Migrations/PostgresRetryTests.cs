@@ -36,7 +36,7 @@ public sealed class PostgresRetryTests
     {
         var connectionString = cluster.CreateDatabase("xunit_retry");
         using var proxy = new DroppingProxy(cluster.Port, dropFirst: 2);
-        var target = DatabaseTarget.Parse(new NpgsqlConnectionStringBuilder(connectionString) { Port = proxy.Port, Pooling = false }.ConnectionString);
+        var target = DatabaseTarget.Parse(new NpgsqlConnectionStringBuilder(connectionString) { Port = proxy.Port, Pooling = false, SslMode = SslMode.Disable, GssEncryptionMode = GssEncryptionMode.Disable }.ConnectionString);
 
         var revisions = await new PostgresDatabase(target).ReadCurrentRevisionsAsync(CancellationToken.None);
 
@@ -49,11 +49,13 @@ public sealed class PostgresRetryTests
     {
         var connectionString = cluster.CreateDatabase("xunit_retry");
         using var proxy = new DroppingProxy(cluster.Port, dropFirst: int.MaxValue);
-        var target = DatabaseTarget.Parse(new NpgsqlConnectionStringBuilder(connectionString) { Port = proxy.Port, Pooling = false }.ConnectionString);
+        var target = DatabaseTarget.Parse(new NpgsqlConnectionStringBuilder(connectionString) { Port = proxy.Port, Pooling = false, SslMode = SslMode.Disable, GssEncryptionMode = GssEncryptionMode.Disable }.ConnectionString);
 
         var failure = await Assert.ThrowsAsync<FlagsException>(() => new PostgresDatabase(target).ReadCurrentRevisionsAsync(CancellationToken.None));
 
         Assert.Equal(MigrationErrorIds.DatabaseUnreachable, failure.ErrorId);
+        // One try and three retries. SSL and GSS negotiation are off: with them on, Npgsql itself may reconnect once
+        // more without encryption after a drop, which is its behaviour, not the pipeline's.
         Assert.Equal(4, proxy.Accepted);
     }
 
