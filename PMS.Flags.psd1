@@ -41,6 +41,7 @@
         'Test-FlagPropagation'
         'Get-PmsMigration'
         'Invoke-PmsMigration'
+        'Invoke-PlannedRollback'
         'Test-PmsDatabase'
         'Get-PmsDatabaseTable'
     )

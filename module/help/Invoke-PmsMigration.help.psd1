@@ -28,7 +28,15 @@ changes nothing: not the database, not the ledger. A downgrade that would be ref
 Upgrade asks for confirmation like any Medium-impact command; downgrade and stamp behave as ConfirmImpact High and
 ask unless -Force or -Confirm:$false is given.
 
--Via Pod (alembic inside a pod of the deployment, through the Kubernetes exec API) is not available yet.
+-Via Pod runs alembic inside a Ready pod of -Deployment through the Kubernetes exec API, as the playbook's
+"kubectl exec deployment/pms-backend -- alembic upgrade head" does: with the container's own DATABASE_URL and the
+alembic.ini in its working directory (or -PodAlembicConfig). The pod is chosen once (Ready, Running, newest first) and
+"alembic --version" is run there before anything else, so a missing executable fails with AlembicNotFound and no
+Ready pod with MigrationNoReadyPod, both before anything changes. The plan, the refusals and the events are the same
+as for Local; -ScriptLocation is still read on this machine (the same scripts as in the image) and -ConnectionString
+is still needed to read the current revision. If the exec connection ends before alembic's exit code arrives, the
+command fails with PodExecConnectionLost: alembic may still be running in the pod, so the run is recorded with
+outcome unknown and the revision the database shows at that moment.
 '@
     Parameters   = @{
         Upgrade          = 'Upgrade to this target: head (the single head), heads, a revision id or unique prefix, a branch label, label@head, or +N. A target below the current revision fails with MigrationInvalidDirection.'
@@ -42,8 +50,14 @@ ask unless -Force or -Confirm:$false is given.
         Environment      = 'The environment the database belongs to (for example production), recorded with the event. Accepts pipeline input by property name.'
         User             = 'Who is migrating, as recorded in the event''s user_id. Defaults to $env:GITHUB_ACTOR, then $env:BUILD_REQUESTEDFOREMAIL, then the operating-system user name.'
         Ledger           = 'The audit ledger, as returned by Connect-FlagLedger -NoDefault. Defaults to the session''s ledger, or the default ledger (see Connect-FlagLedger).'
-        Via              = 'Where alembic runs. Local (the default and, for now, the only value) runs the alembic executable on this machine.'
-        AlembicPath      = 'The alembic executable; default /usr/bin/alembic (Debian''s package). A missing executable fails with AlembicNotFound before anything is read or changed.'
+        Via              = 'Where alembic runs. Local (the default) runs the alembic executable on this machine; Pod runs it inside a Ready pod of -Deployment through the Kubernetes exec API.'
+        AlembicPath      = 'The alembic executable; default /usr/bin/alembic (Debian''s package) for -Via Local, and "alembic" on the container''s PATH for -Via Pod. A missing executable fails with AlembicNotFound before anything is read or changed.'
+        Namespace        = '-Via Pod: the namespace of the deployment; default pms.'
+        Deployment       = '-Via Pod: the deployment whose pod runs alembic; default pms-backend. A missing one fails with DeploymentNotFound.'
+        Container        = '-Via Pod: the container to run alembic in; default the pod''s first container. A container the pod does not have fails with KubernetesContainerNotFound.'
+        PodAlembicConfig = '-Via Pod: the path of alembic.ini inside the container, passed as -c; default the alembic.ini in the container''s working directory.'
+        KubeConfig       = '-Via Pod: the kubeconfig file. Default: $env:KUBECONFIG, then ~/.kube/config, then the pod''s service account.'
+        KubeContext      = '-Via Pod: the kubeconfig context to use; default its current context.'
         AllowDataLoss    = 'Consent to run a downgrade that crosses Destructive or Unknown revisions. Back the data up first.'
         Force            = 'Runs without asking for confirmation.'
         WhatIf           = 'Prints alembic''s offline --sql preview of the change and the revisions it crosses, without changing the database or writing to the ledger. Nothing is returned.'
@@ -68,6 +82,11 @@ Invoke-PmsMigration -Upgrade head -ScriptLocation ./apps/backend/alembic.ini -Re
             Remarks = 'Refused with MigrationDataLossRefused if that revision''s downgrade drops a table or column; add -AllowDataLoss after a backup.'
         }
         @{
+            Title   = 'Run the release''s migrations inside a backend pod ("kubectl exec deployment/pms-backend -- alembic upgrade head")'
+            Code    = 'Invoke-PmsMigration -Upgrade head -Via Pod -Namespace pms -Deployment pms-backend -ScriptLocation ./apps/backend/alembic.ini -Reason ''Release 2.4'' -Verbose'
+            Remarks = 'alembic runs in a Ready pod with the pod''s DATABASE_URL; its output streams to the verbose stream and the event records "via": "pod pms/<pod>".'
+        }
+        @{
             Title   = 'Record a migration that completed but was not recorded ("alembic stamp head")'
             Code    = 'Invoke-PmsMigration -Stamp head -ScriptLocation ./apps/backend/alembic.ini -Reason ''Migration 0005 ran, version row missing'' -Confirm:$false'
             Remarks = 'Only alembic_version changes; the stamp is recorded as migration_stamped with the revisions before and after.'
@@ -79,7 +98,9 @@ MigrationDataLossRefused, MigrationRevisionNotFound, MigrationRevisionAmbiguous,
 MigrationCurrentRevisionUnknown, MigrationCurrentChanged (the database moved between planning and running), AlembicNotFound,
 AlembicIniNotFound, AlembicFailed, MigrationScriptLocationNotFound, MigrationScriptsWithoutRevisions,
 DatabaseConnectionStringMissing, DatabaseConnectionStringInvalid, DatabaseUnreachable, DatabaseAuthenticationFailed,
-ReasonRequired, LedgerUnwritable. Every refusal happens before alembic starts, so nothing is changed.
+ReasonRequired, LedgerUnwritable; with -Via Pod also MigrationNoReadyPod, DeploymentNotFound, KubernetesContainerNotFound, KubernetesApiRejected and
+PodExecConnectionLost (the only one after alembic started). Every refusal happens before alembic starts, so nothing is
+changed.
 '@
     RelatedLinks = @('about_PMS.Flags', 'Get-PmsMigration', 'Test-PmsDatabase', 'Get-PmsDatabaseTable', 'Get-FlagAudit')
 }

@@ -171,6 +171,8 @@ Describe 'The first example of each cmdlet' -Tag Help {
             'Copy-FlagAudit'      = "`$null = Connect-FlagLedger -Path ./audit/feature-flags.jsonl 3>`$null; `$null = Set-FlagPercentage -Flag telehealth_appointments_enabled -Environment staging -Percentage 5 -Reason 'example setup'"
             # A release to roll back from: the restart makes a new revision, so the undo always has a previous one.
             'Undo-PmsDeployment'  = "`$null = Restart-PmsDeployment -Namespace pms -Deployment pms-backend -Wait -Reason 'example setup' -Confirm:`$false"
+            # The database at head, so "downgrade -1" crosses the Reversible 0005.
+            'Invoke-PlannedRollback' = "if (-not (Get-PmsMigration -ScriptLocation ./apps/backend/alembic.ini).IsAtHead) { `$null = Invoke-PmsMigration -Upgrade head -ScriptLocation ./apps/backend/alembic.ini -Reason 'example setup' }"
         }
         $script:Runner = @'
 param($Work, $Setup, $ExampleFile)

@@ -397,3 +397,151 @@ $null = Test-PmsDatabase -ConnectionString $env:PMS_FLAGS_TEST_CS
         $result.Output | Should -Match '(?m)^before=\s*$'
     }
 }
+
+Describe 'Invoke-PmsMigration -Via Pod (exec through the Kubernetes stand-in, real alembic, real PostgreSQL)' -Tag Migrations, MigrationsPod {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'KubernetesHelpers.ps1')
+        $script:kube = Start-KubernetesStandIn -Replicas 2 -PodReadySeconds 0.2
+        $script:kubeDir = Join-Path $sandbox.Root 'kube-migrations'
+        $null = New-Item -ItemType Directory -Force $kubeDir
+        $script:kubeConfig = New-StandInKubeConfig -Server $kube -Path (Join-Path $kubeDir 'config')
+        $script:kubeCache = Join-Path $kubeDir 'cache'
+
+        function Set-StandInDeployment([string] $Patch) {
+            <# A strategic merge patch of pms/pms-backend through the API, then wait until every pod runs the new template. #>
+            $null = Invoke-RestMethod -Method Patch -Uri "$($kube.BaseUri)/apis/apps/v1/namespaces/pms/deployments/pms-backend" -ContentType 'application/strategic-merge-patch+json' -Headers @{ Authorization = "Bearer $script:KubeToken" } -Body $Patch
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            do {
+                Start-Sleep -Milliseconds 200
+                $deployment = Invoke-RestMethod -Uri "$($kube.BaseUri)/apis/apps/v1/namespaces/pms/deployments/pms-backend" -Headers @{ Authorization = "Bearer $script:KubeToken" }
+                $pods = @((Get-StandInState $kube).pods)
+                $settled = $deployment.status.observedGeneration -eq $deployment.metadata.generation -and $deployment.status.updatedReplicas -eq $deployment.spec.replicas -and
+                    $pods.Count -eq $deployment.spec.replicas -and @($pods | Where-Object { -not $_.ready }).Count -eq 0 -and @($pods.replicaSet | Select-Object -Unique).Count -le 1
+            } until ($settled -or [DateTime]::UtcNow -gt $deadline)
+            if (-not $settled) { throw 'The stand-in deployment did not settle within 60 s.' }
+        }
+
+        function Get-ExecCommands { @(Get-KubeRequests $kube | Where-Object { $_.path -like '*/exec' } | ForEach-Object { [uri]::UnescapeDataString((($_.query.TrimStart('?') -split '&' | Where-Object { $_ -like 'command=*' }) -replace '^command=', '') -join ' ') }) }
+
+        # The backend image has the alembic project in its working directory and DATABASE_URL in its env, as in the playbook.
+        $script:podPatch = @{ spec = @{ template = @{ spec = @{ containers = @(@{ name = 'backend'; workingDir = $projectRoot; env = @(@{ name = 'DATABASE_URL'; value = $alembicUrl }) }) } } } } | ConvertTo-Json -Depth 10
+        Set-StandInDeployment $podPatch
+        $script:viaPod = @{ Via = 'Pod'; Namespace = 'pms'; Deployment = 'pms-backend'; KubeConfig = $kubeConfig; ConnectionString = $cs; ScriptLocation = $ini }
+    }
+
+    AfterAll { Stop-KubernetesStandIn $kube }
+
+    BeforeEach { Clear-KubeRequests $kube }
+
+    It 'upgrades to head inside a Ready pod, streams alembic''s output to verbose and records migration_applied with the pod' {
+        Reset-Database
+        $before = @(Read-LedgerLine $sandbox.LedgerPath).Count
+        $all = @(Invoke-PmsMigration -Upgrade head @viaPod -Reason 'release 1.5' -Verbose 4>&1)
+        $result = @($all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
+        $verbose = ($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
+        $result.Count | Should -Be 1
+        $result[0].To | Should -Be @('0005')
+        $result[0].Via | Should -BeLike 'pod pms/pms-backend-*'
+        @($result[0].Steps.To) | Should -Be @('0001', '0003', '0002', '0004', '0005')
+        $verbose | Should -BeLike '*alembic runs in pod pms/pms-backend-*'
+        $verbose | Should -BeLike '*alembic: INFO*Running upgrade 0004 -> 0005*'
+        Invoke-RealAlembic current | Should -Be '0005 (head)'
+        $events = @(Read-LedgerLine $sandbox.LedgerPath)
+        $events.Count | Should -Be ($before + 1)
+        $events[-1].event_type | Should -Be 'migration_applied'
+        $events[-1].outcome | Should -Be 'succeeded'
+        $events[-1].details.via | Should -BeLike 'pod pms/pms-backend-*'
+        @($events[-1].details.to_revisions) | Should -Be @('0005')
+        # Through the exec API, no local alembic: a version probe, then the upgrade, in the container's working directory.
+        Get-ExecCommands | Should -Be @('alembic --version', 'alembic upgrade 0005')
+        @(Get-KubeRequests $kube | Where-Object { $_.path -like '*/exec' }).status | Should -Be @(101, 101)
+    }
+
+    It 'downgrades -1 and stamps in the pod, each recorded with from/to revisions' {
+        Reset-Database 'head'
+        (Invoke-PmsMigration -Downgrade -1 @viaPod -Reason 'planned rollback' -Force).To | Should -Be @('0004')
+        Invoke-RealAlembic current | Should -Be '0004 (mergepoint)'
+        (Invoke-PmsMigration -Stamp head @viaPod -Reason 'stamp' -Force).To | Should -Be @('0005')
+        Invoke-RealAlembic current | Should -Be '0005 (head)'
+        $events = @(Read-LedgerLine $sandbox.LedgerPath)
+        $events[-2].event_type | Should -Be 'migration_reverted'
+        @($events[-2].details.from_revisions) | Should -Be @('0005')
+        @($events[-2].details.to_revisions) | Should -Be @('0004')
+        $events[-1].event_type | Should -Be 'migration_stamped'
+        $events[-1].details.via | Should -BeLike 'pod pms/*'
+    }
+
+    It 'refuses a destructive downgrade without -AllowDataLoss before any alembic command but the version probe runs in the pod' {
+        Reset-Database '0003'
+        $state = Get-DatabaseState
+        $ledger = Get-LedgerText
+        { Invoke-PmsMigration -Downgrade base @viaPod -Reason 'r' -Force -ErrorAction Stop } | Should -Throw -ErrorId 'MigrationDataLossRefused,PMS.Flags.Cmdlets.Commands.InvokePmsMigrationCommand'
+        Get-DatabaseState | Should -Be $state
+        Get-LedgerText | Should -Be $ledger
+        Get-ExecCommands | Should -Be @('alembic --version')
+    }
+
+    It '-WhatIf runs alembic''s offline --sql preview in the pod and changes nothing' {
+        Reset-Database '0003'
+        $state = Get-DatabaseState
+        $ledger = Get-LedgerText
+        $all = @(Invoke-PmsMigration -Upgrade head @viaPod -Reason 'r' -WhatIf 6>&1)
+        ($all | Where-Object { $_ -is [System.Management.Automation.InformationRecord] } | Out-String) | Should -BeLike "*CREATE INDEX ix_settings_value*UPDATE alembic_version SET version_num='0005'*"
+        Get-DatabaseState | Should -Be $state
+        Get-LedgerText | Should -Be $ledger
+        (Get-ExecCommands)[-1] | Should -Be 'alembic upgrade 0003:0005 --sql'
+    }
+
+    It 'a connection cut mid-stream is reported as PodExecConnectionLost and recorded as unknown, with where the database is' {
+        Reset-Database
+        $before = @(Read-LedgerLine $sandbox.LedgerPath).Count
+        $null = Invoke-RestMethod -Method Post "$($kube.BaseUri)/_control/exec" -ContentType 'application/json' -Body '{"dropAfterLines": 1, "commandContains": "upgrade"}'
+        $failure = $null
+        try { Invoke-PmsMigration -Upgrade head @viaPod -Reason 'r' -ErrorAction Stop } catch { $failure = $_ }
+        $failure.FullyQualifiedErrorId | Should -Be 'PodExecConnectionLost,PMS.Flags.Cmdlets.Commands.InvokePmsMigrationCommand'
+        $failure.Exception.Message | Should -BeLike '*ended before alembic reported its exit code*recorded as unknown*'
+        $failure.Exception.Message | Should -Not -BeLike "*$password*"
+        $events = @(Read-LedgerLine $sandbox.LedgerPath)
+        $events.Count | Should -Be ($before + 1)
+        $events[-1].event_type | Should -Be 'migration_applied'
+        $events[-1].outcome | Should -Be 'unknown'
+        # As in a real container, alembic ran on without the connection.
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while ((Invoke-RealAlembic current) -ne '0005 (head)' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 250 }
+        Invoke-RealAlembic current | Should -Be '0005 (head)'
+    }
+
+    It 'real kubectl exec runs alembic in the same pods and sees the same revision' {
+        Reset-Database '0003'
+        $pod = @((Get-StandInState $kube).pods)[0].name
+        $run = Invoke-Kubectl -KubeConfig $kubeConfig -CacheDirectory $kubeCache -Arguments @('exec', $pod, '--', 'alembic', 'current')
+        $run.ExitCode | Should -Be 0 -Because $run.Stderr
+        $run.Stdout.Trim() | Should -Be '0003'
+        $failed = Invoke-Kubectl -KubeConfig $kubeConfig -CacheDirectory $kubeCache -Arguments @('exec', $pod, '--', 'alembic', 'upgrade', 'nope')
+        # alembic exits -1 (255) on "Can't locate revision"; kubectl reports the pod's exit code as its own.
+        $failed.ExitCode | Should -Be 255
+        $failed.Stderr | Should -BeLike "*Can't locate revision*command terminated with exit code 255*"
+        Invoke-RealAlembic current | Should -Be '0003'
+    }
+
+    It 'bad input: <Name>' -ForEach @(
+        @{ Name = 'no alembic in the container'; Id = 'AlembicNotFound'; Extra = @{ AlembicPath = 'no-such-alembic' } }
+        @{ Name = 'a container the pod does not have'; Id = 'KubernetesContainerNotFound'; Extra = @{ Container = 'sidecar' } }
+        @{ Name = 'a deployment that does not exist'; Id = 'DeploymentNotFound'; Extra = @{ Deployment = 'no-such-backend' } }
+        @{ Name = 'a deployment with no Ready pod'; Id = 'MigrationNoReadyPod'; Extra = @{}; ScaleToZero = $true }
+    ) {
+        Reset-Database '0001'
+        $state = Get-DatabaseState
+        $ledger = Get-LedgerText
+        if ($ScaleToZero) { Set-StandInDeployment '{"spec":{"replicas":0}}' }
+        try {
+            $arguments = $viaPod.Clone()
+            foreach ($k in $Extra.Keys) { $arguments[$k] = $Extra[$k] }
+            { Invoke-PmsMigration -Upgrade head @arguments -Reason 'r' -Force -ErrorAction Stop } | Should -Throw -ErrorId "$Id,PMS.Flags.Cmdlets.Commands.InvokePmsMigrationCommand"
+        }
+        finally { if ($ScaleToZero) { Set-StandInDeployment '{"spec":{"replicas":2}}' } }
+        Get-DatabaseState | Should -Be $state
+        Get-LedgerText | Should -Be $ledger
+        @(Get-ExecCommands | Where-Object { $_ -like '*upgrade*' }).Count | Should -Be 0
+    }
+}

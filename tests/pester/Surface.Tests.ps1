@@ -36,7 +36,8 @@ BeforeAll {
         'Test-FlagPropagation'     = @{ Parameters = 'ConfigMap', 'Deployment', 'Environment', 'Flag', 'Key', 'KubeConfig', 'KubeContext', 'Namespace', 'StatusUrl', 'Token'; OutputType = 'PMS.Flags.Engine.Kubernetes.PropagationReport' }
         'Get-PmsMigration'         = @{ Parameters = 'ConnectionString', 'ScriptLocation', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Migrations.MigrationStatus' }
         # Medium on the attribute because of -Upgrade; -Downgrade and -Stamp ask as High (see Migrations.Tests.ps1).
-        'Invoke-PmsMigration'      = @{ Parameters = 'AlembicPath', 'AllowDataLoss', 'ApprovalTicket', 'Confirm', 'ConnectionString', 'Downgrade', 'Environment', 'Force', 'Ledger', 'Reason', 'ScriptLocation', 'Stamp', 'TimeoutSec', 'Upgrade', 'User', 'Via', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Migrations.MigrationResult'; Impact = 'Medium' }
+        'Invoke-PmsMigration'      = @{ Parameters = 'AlembicPath', 'AllowDataLoss', 'ApprovalTicket', 'Confirm', 'ConnectionString', 'Container', 'Deployment', 'Downgrade', 'Environment', 'Force', 'KubeConfig', 'KubeContext', 'Ledger', 'Namespace', 'PodAlembicConfig', 'Reason', 'ScriptLocation', 'Stamp', 'TimeoutSec', 'Upgrade', 'User', 'Via', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Migrations.MigrationResult'; Impact = 'Medium' }
+        'Invoke-PlannedRollback'   = @{ Parameters = 'AlembicPath', 'AllowDataLoss', 'ApprovalTicket', 'Confirm', 'ConnectionString', 'Container', 'Deployment', 'DeploymentTimeout', 'Environment', 'Flag', 'Force', 'HealthUri', 'KubeConfig', 'KubeContext', 'Ledger', 'MigrationTarget', 'Namespace', 'Reason', 'ScriptLocation', 'StabilizeFor', 'Store', 'UndoDeployment', 'User', 'Via', 'WhatIf'; OutputType = 'PMS.Flags.Engine.PlannedRollbacks.PlannedRollbackResult'; Impact = 'High' }
         'Test-PmsDatabase'         = @{ Parameters = 'ConnectionString', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Migrations.DatabaseProbe' }
         'Get-PmsDatabaseTable'     = @{ Parameters = 'ConnectionString', 'Name', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Migrations.DatabaseTable' }
     }
@@ -96,7 +97,8 @@ Describe 'Cmdlet <_>' -Tag Surface -ForEach @(
     'New-FlagGuardrail', 'Test-FlagGuardrail', 'Start-FlagRollout', 'Step-FlagRollout', 'Get-FlagRollout',
     'Suspend-FlagRollout', 'Resume-FlagRollout', 'Stop-FlagRollout',
     'Get-PmsMigration', 'Invoke-PmsMigration', 'Test-PmsDatabase', 'Get-PmsDatabaseTable',
-    'Copy-FlagAudit'
+    'Copy-FlagAudit',
+    'Invoke-PlannedRollback'
 ) {
     BeforeAll {
         $name = $_
@@ -129,7 +131,7 @@ Describe 'Cmdlet <_>' -Tag Surface -ForEach @(
 # Generated only where they apply, so that no case passes without an assertion. The first case checks the lists
 # against the contract, so a new cmdlet with -Flag or -Environment cannot slip past both.
 BeforeDiscovery {
-    $script:PipedByFlag = 'Disable-Flag', 'Enable-Flag', 'Get-Flag', 'Get-FlagAudit', 'Invoke-EmergencyRollback', 'Set-FlagPercentage', 'Start-FlagRollout', 'Get-FlagRollout', 'Test-FlagPropagation'
+    $script:PipedByFlag = 'Disable-Flag', 'Enable-Flag', 'Get-Flag', 'Get-FlagAudit', 'Invoke-EmergencyRollback', 'Set-FlagPercentage', 'Start-FlagRollout', 'Get-FlagRollout', 'Test-FlagPropagation', 'Invoke-PlannedRollback'
     # Cmdlets whose -Flag or -Environment does not name what they act on, so nothing pipes a flag into them.
     $script:NotFlagTargets = @{
         'New-FlagGuardrail'   = 'its -Flag names the flag whose cohorts a guardrail compares'

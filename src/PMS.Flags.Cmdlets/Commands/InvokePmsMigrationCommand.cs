@@ -50,14 +50,41 @@ public sealed class InvokePmsMigrationCommand : DatabaseCommandBase
     [Parameter]
     public ILedger? Ledger { get; set; }
 
-    /// <summary>Where alembic runs. Only Local for now: Pod needs the Kubernetes exec support that is still being built.</summary>
+    /// <summary>Where alembic runs: on this machine, or inside a Ready pod of -Deployment through the Kubernetes exec API.</summary>
     [Parameter]
-    [ValidateSet("Local")]
+    [ValidateSet("Local", "Pod")]
     public string Via { get; set; } = "Local";
+
+    /// <summary>-Via Local: the alembic executable here. -Via Pod: the command in the container (default "alembic", found on its PATH).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? AlembicPath { get; set; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string AlembicPath { get; set; } = AlembicRunner.DefaultExecutable;
+    public string Namespace { get; set; } = "pms";
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Deployment { get; set; } = "pms-backend";
+
+    /// <summary>-Via Pod: the container to exec in (default: the pod's first).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Container { get; set; }
+
+    /// <summary>-Via Pod: alembic.ini's path inside the container (default: the one in the container's working directory).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PodAlembicConfig { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? KubeConfig { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? KubeContext { get; set; }
 
     [Parameter]
     public SwitchParameter AllowDataLoss { get; set; }
@@ -74,9 +101,17 @@ public sealed class InvokePmsMigrationCommand : DatabaseCommandBase
             _ => (MigrationAction.Upgrade, Upgrade),
         };
         MigrationService.RequireReason(Reason);
-        var service = new MigrationService(ResolveDatabase(), ResolvePath(ScriptLocation), ResolvePath(AlembicPath));
-        service.Alembic.EnsureAvailable();
-        service.Project.RequireIni();
+        var service = new MigrationService(ResolveDatabase(), ResolvePath(ScriptLocation), Executor());
+        if (service.Alembic.UsesLocalIni)
+        {
+            service.Project.RequireIni();
+        }
+
+        Run(async (log, ct) =>
+        {
+            await service.Alembic.EnsureAvailableAsync(log.Engine, ct).ConfigureAwait(false);
+            return true;
+        });
         var plan = Run((_, ct) => service.PlanAsync(action, requested, ct));
         foreach (var revision in plan.Crossed)
         {
@@ -86,7 +121,7 @@ public sealed class InvokePmsMigrationCommand : DatabaseCommandBase
         }
 
         var target = service.Database.Name;
-        var description = $"alembic {action.ToString().ToLowerInvariant()} {MigrationPlan.Describe(plan.From)} -> {MigrationPlan.Describe(plan.Target)} ('{requested}', {plan.Crossed.Count} revision(s))";
+        var description = $"{(Via == "Pod" ? $"in {service.Alembic.Via}: " : "")}alembic {action.ToString().ToLowerInvariant()} {MigrationPlan.Describe(plan.From)} -> {MigrationPlan.Describe(plan.Target)} ('{requested}', {plan.Crossed.Count} revision(s))";
         if (WhatIfRequested)
         {
             var sql = Run((log, ct) => service.PreviewSqlAsync(plan, log.Engine, ct));
@@ -118,6 +153,24 @@ public sealed class InvokePmsMigrationCommand : DatabaseCommandBase
         };
         var result = Run((log, ct) => service.RunAsync(plan, request, AuditTrailFor(ledger, log.Engine), log.Engine, ct));
         WriteObject(result);
+    }
+
+    /// <summary>Only -Via Pod touches the Kubernetes types, so KubernetesClient loads for it alone.</summary>
+    private IAlembicExecutor Executor()
+    {
+        if (Via != "Pod")
+        {
+            return new AlembicRunner(ResolvePath(AlembicPath ?? AlembicRunner.DefaultExecutable));
+        }
+
+        var target = new PMS.Flags.Engine.Kubernetes.KubernetesTarget
+        {
+            KubeConfigPath = KubeConfig is null ? null : ResolvePath(KubeConfig),
+            Context = KubeContext,
+            Namespace = Namespace,
+            Deployment = Deployment,
+        };
+        return new PodAlembicRunner(target, Container, PodAlembicConfig, AlembicPath ?? PodAlembicRunner.DefaultExecutable);
     }
 
     /// <summary>Upgrade asks as Medium impact; downgrade and stamp ask as High: unless -Force or -Confirm:$false, always.</summary>

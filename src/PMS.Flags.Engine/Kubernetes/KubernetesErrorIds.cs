@@ -28,6 +28,12 @@ public static class KubernetesErrorIds
 
     public const string DeploymentNotFound = "DeploymentNotFound";
 
+    /// <summary>The pod chosen for an exec went away before the command started.</summary>
+    public const string PodNotFound = "KubernetesPodNotFound";
+
+    /// <summary>An exec named a container the pod does not have.</summary>
+    public const string ContainerNotFound = "KubernetesContainerNotFound";
+
     public const string ConfigMapNotFound = "ConfigMapNotFound";
 
     /// <summary>The ConfigMap exists but has no such key in data.</summary>

@@ -133,6 +133,113 @@ internal sealed class KubernetesGateway : IDisposable
             () => MissingAsync(KubernetesErrorIds.DeploymentNotFound, $"Deployment '{Target.Deployment}' does not exist in namespace '{Target.Namespace}'.", Target.Deployment, cancellationToken),
             cancellationToken);
 
+    /// <summary>
+    /// A Ready, Running pod of the deployment that is not being deleted, newest first (the current template's pods
+    /// come up last); null when there is none.
+    /// </summary>
+    public async Task<V1Pod?> FindReadyPodAsync(CancellationToken cancellationToken)
+    {
+        var deployment = await ReadDeploymentAsync(cancellationToken).ConfigureAwait(false);
+        var pods = await CallAsync(
+            $"list pods of {Target.Namespace}/{Target.Deployment}",
+            (c, ct) => c.CoreV1.ListNamespacedPodAsync(Target.Namespace, labelSelector: Selector(deployment), cancellationToken: ct),
+            null,
+            cancellationToken).ConfigureAwait(false);
+        return pods.Items
+            .Where(p => p.Metadata.DeletionTimestamp is null && p.Status?.Phase == "Running" && p.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true)
+            .OrderByDescending(p => p.Metadata.CreationTimestamp)
+            .ThenBy(p => p.Metadata.Name, StringComparer.Ordinal)
+            .FirstOrDefault();
+    }
+
+    /// <summary>
+    /// Runs a command in a container over the exec websocket (v4.channel.k8s.io, no stdin, no tty) and hands every
+    /// stdout/stderr line to <paramref name="line"/> as it arrives. Returns the exit code from the status channel, or
+    /// null when the connection ended without one: the command's outcome is then unknown (it may still be running).
+    /// </summary>
+    public async Task<int?> ExecAsync(string pod, string? container, IReadOnlyList<string> command, Action<string, bool> line, CancellationToken cancellationToken)
+    {
+        // A refused websocket upgrade surfaces as a bare WebSocketException (status code, no body), so what the API
+        // server would refuse is checked first with a plain read, for a message that names the cause.
+        var target = await CallAsync(
+            $"read pod {Target.Namespace}/{pod}",
+            (c, ct) => c.CoreV1.ReadNamespacedPodAsync(pod, Target.Namespace, cancellationToken: ct),
+            () => MissingAsync(KubernetesErrorIds.PodNotFound, $"Pod '{pod}' does not exist in namespace '{Target.Namespace}'.", pod, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        var containers = target.Spec?.Containers?.Select(c => c.Name).ToArray() ?? Array.Empty<string>();
+        if (container is not null && !containers.Contains(container, StringComparer.Ordinal))
+        {
+            throw new FlagsException(KubernetesErrorIds.ContainerNotFound, FlagsErrorKind.ObjectNotFound, $"Pod {Target.Namespace}/{pod} has no container '{container}' (it has: {string.Join(", ", containers)}).", container);
+        }
+
+        System.Net.WebSockets.WebSocket socket;
+        try
+        {
+            socket = await CallAsync(
+                $"exec in pod {Target.Namespace}/{pod}",
+                (c, ct) => client.WebSocketNamespacedPodExecAsync(pod, Target.Namespace, command, container, stderr: true, stdin: false, stdout: true, tty: false, cancellationToken: ct),
+                () => MissingAsync(KubernetesErrorIds.PodNotFound, $"Pod '{pod}' does not exist in namespace '{Target.Namespace}'.", pod, cancellationToken),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Net.WebSockets.WebSocketException ex)
+        {
+            throw new FlagsException(KubernetesErrorIds.ApiRejected, FlagsErrorKind.InvalidOperation, $"The Kubernetes API server refused to exec in pod {Target.Namespace}/{pod}: {ex.Message}", pod, ex);
+        }
+
+        using var muxer = new StreamDemuxer(socket, StreamType.RemoteCommand, ownsSocket: true);
+        using var stdout = muxer.GetStream(ChannelIndex.StdOut, null);
+        using var stderr = muxer.GetStream(ChannelIndex.StdErr, null);
+        using var status = muxer.GetStream(ChannelIndex.Error, null);
+        muxer.Start();
+
+        // The demuxer's streams block on read; disposing the muxer (on cancellation) ends them.
+        using var stop = cancellationToken.Register(() => muxer.Dispose());
+        var pumps = new[] { Task.Run(() => Pump(stdout, true)), Task.Run(() => Pump(stderr, false)) };
+        var statusText = await Task.Run(() => new StreamReader(status).ReadToEnd()).ConfigureAwait(false);
+        await Task.WhenAll(pumps).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (string.IsNullOrWhiteSpace(statusText))
+        {
+            return null;
+        }
+
+        V1Status answer;
+        try
+        {
+            answer = KubernetesJson.Deserialize<V1Status>(statusText);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+
+        try
+        {
+            return k8s.Kubernetes.GetExitCodeOrThrow(answer);
+        }
+        catch (KubernetesException ex)
+        {
+            throw new FlagsException(KubernetesErrorIds.ApiRejected, FlagsErrorKind.InvalidOperation, $"The command in pod {Target.Namespace}/{pod} could not run: {ex.Status?.Message ?? ex.Message}", pod, ex);
+        }
+
+        void Pump(Stream stream, bool isStandardOutput)
+        {
+            using var reader = new StreamReader(stream);
+            try
+            {
+                string? text;
+                while ((text = reader.ReadLine()) is not null)
+                {
+                    line(text, isStandardOutput);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // Cancelled: the muxer was disposed under the reader.
+            }
+        }
+    }
+
     public static string Selector(V1Deployment deployment)
         => string.Join(",", (deployment.Spec.Selector?.MatchLabels ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
 

@@ -32,6 +32,9 @@ public static class AuditEventTypes
         Checkpoints.LedgerEventTypes.Repaired,
         Checkpoints.LedgerEventTypes.CheckpointSealed,
         Postgres.LedgerCopy.CopiedEventType,
+        PlannedRollbacks.PlannedRollbackEventTypes.Started,
+        PlannedRollbacks.PlannedRollbackEventTypes.Step,
+        PlannedRollbacks.PlannedRollbackEventTypes.Completed,
     };
 
     public static bool IsKnown(string eventType) => Known.Contains(eventType, StringComparer.OrdinalIgnoreCase);

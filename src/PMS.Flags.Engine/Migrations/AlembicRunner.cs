@@ -10,7 +10,7 @@ namespace PMS.Flags.Engine.Migrations;
 /// environment only. Every output line goes to the verbose stream as it arrives, with the password masked; the
 /// process is killed if the command is stopped.
 /// </summary>
-public sealed class AlembicRunner
+public sealed class AlembicRunner : IAlembicExecutor
 {
     public const string DefaultExecutable = "/usr/bin/alembic";
 
@@ -23,6 +23,16 @@ public sealed class AlembicRunner
 
     public string Executable { get; }
 
+    public string Via => "local";
+
+    public bool UsesLocalIni => true;
+
+    public Task EnsureAvailableAsync(IOperationLog log, CancellationToken cancellationToken)
+    {
+        EnsureAvailable();
+        return Task.CompletedTask;
+    }
+
     /// <summary>Fails before anything runs when the executable is missing.</summary>
     public void EnsureAvailable()
     {
@@ -32,9 +42,10 @@ public sealed class AlembicRunner
         }
     }
 
-    public async Task<AlembicRun> RunAsync(string iniPath, IReadOnlyList<string> arguments, DatabaseTarget database, IOperationLog log, CancellationToken cancellationToken)
+    public async Task<AlembicRun> RunAsync(string? iniPath, IReadOnlyList<string> arguments, DatabaseTarget database, IOperationLog log, CancellationToken cancellationToken)
     {
         EnsureAvailable();
+        ArgumentNullException.ThrowIfNull(iniPath);
         var info = new ProcessStartInfo(Executable)
         {
             RedirectStandardOutput = true,

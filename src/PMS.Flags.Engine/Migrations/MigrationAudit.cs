@@ -12,10 +12,12 @@ namespace PMS.Flags.Engine.Migrations;
 internal sealed class MigrationAudit
 {
     private readonly AuditTrail trail;
+    private readonly string via;
 
-    public MigrationAudit(AuditTrail trail)
+    public MigrationAudit(AuditTrail trail, string via)
     {
         this.trail = trail;
+        this.via = via;
     }
 
     public Task EnsureWritableAsync(CancellationToken cancellationToken) => trail.EnsureWritableAsync(cancellationToken);
@@ -26,7 +28,7 @@ internal sealed class MigrationAudit
         {
             ["database"] = database.Name,
             ["script_location"] = scriptLocation,
-            ["via"] = "local",
+            ["via"] = via,
             ["requested"] = plan.Requested,
             ["from_revisions"] = new JArray(plan.From),
             ["to_revisions"] = new JArray(after),

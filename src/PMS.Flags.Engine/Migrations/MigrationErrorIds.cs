@@ -45,6 +45,12 @@ public static class MigrationErrorIds
     /// <summary>alembic exited with an error; the message says at which revision the database was left.</summary>
     public const string AlembicFailed = "AlembicFailed";
 
+    /// <summary>-Via Pod: the deployment has no Ready, Running pod to run alembic in.</summary>
+    public const string NoReadyPod = "MigrationNoReadyPod";
+
+    /// <summary>-Via Pod: the exec connection ended before alembic's exit code arrived; the outcome is unknown.</summary>
+    public const string ExecConnectionLost = "PodExecConnectionLost";
+
     /// <summary>The connection string cannot be parsed.</summary>
     public const string ConnectionStringInvalid = "DatabaseConnectionStringInvalid";
 

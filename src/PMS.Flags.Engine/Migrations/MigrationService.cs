@@ -14,12 +14,18 @@ public sealed class MigrationService
     private readonly PostgresDatabase postgres;
 
     public MigrationService(DatabaseTarget database, string scriptLocation, string alembicExecutable = AlembicRunner.DefaultExecutable)
+        : this(database, scriptLocation, new AlembicRunner(alembicExecutable))
+    {
+    }
+
+    /// <param name="alembic">Where alembic runs; the scripts are always read here, to plan and classify without Python.</param>
+    public MigrationService(DatabaseTarget database, string scriptLocation, IAlembicExecutor alembic)
     {
         Database = database;
         postgres = new PostgresDatabase(database);
         Project = AlembicProject.Locate(scriptLocation);
         Graph = RevisionGraph.Load(Project.VersionDirectories);
-        Alembic = new AlembicRunner(alembicExecutable);
+        Alembic = alembic;
     }
 
     public DatabaseTarget Database { get; }
@@ -28,7 +34,7 @@ public sealed class MigrationService
 
     public RevisionGraph Graph { get; }
 
-    public AlembicRunner Alembic { get; }
+    public IAlembicExecutor Alembic { get; }
 
     public async Task<MigrationStatus> GetStatusAsync(CancellationToken cancellationToken)
     {
@@ -75,8 +81,8 @@ public sealed class MigrationService
     /// <summary>alembic's offline --sql output for the plan; reads nothing from and writes nothing to the database.</summary>
     public async Task<string> PreviewSqlAsync(MigrationPlan plan, IOperationLog log, CancellationToken cancellationToken)
     {
-        var ini = Project.RequireIni();
-        Alembic.EnsureAvailable();
+        var ini = Alembic.UsesLocalIni ? Project.RequireIni() : null;
+        await Alembic.EnsureAvailableAsync(log, cancellationToken).ConfigureAwait(false);
         if (plan.From.Count > 1 && plan.Action != MigrationAction.Upgrade)
         {
             return $"-- alembic's offline mode cannot start from several revisions ({MigrationPlan.Describe(plan.From)}); no SQL preview.";
@@ -98,9 +104,9 @@ public sealed class MigrationService
     {
         RequireReason(request.Reason);
         RefuseDataLoss(plan, request.AllowDataLoss);
-        var ini = Project.RequireIni();
-        Alembic.EnsureAvailable();
-        var audit = new MigrationAudit(trail);
+        var ini = Alembic.UsesLocalIni ? Project.RequireIni() : null;
+        await Alembic.EnsureAvailableAsync(log, cancellationToken).ConfigureAwait(false);
+        var audit = new MigrationAudit(trail, Alembic.Via);
         await audit.EnsureWritableAsync(cancellationToken).ConfigureAwait(false);
 
         var current = await postgres.ReadCurrentRevisionsAsync(cancellationToken).ConfigureAwait(false);
@@ -119,8 +125,18 @@ public sealed class MigrationService
         catch (OperationCanceledException)
         {
             var where = await ReadAfterAsync().ConfigureAwait(false);
-            await audit.RecordAsync(plan, request, Database, Graph.Location, where, null, "interrupted", "stopped by the user; alembic was killed", startedAt).ConfigureAwait(false);
+            await audit.RecordAsync(plan, request, Database, Graph.Location, where, null, "interrupted", Alembic.UsesLocalIni ? "stopped by the user; alembic was killed" : "stopped by the user; the exec connection was closed", startedAt).ConfigureAwait(false);
             throw;
+        }
+        catch (FlagsException ex) when (ex.ErrorId == MigrationErrorIds.ExecConnectionLost)
+        {
+            // The command may have run: the record says so, with the revision the database shows now.
+            var where = await ReadAfterAsync().ConfigureAwait(false);
+            var lost = await audit.RecordAsync(plan, request, Database, Graph.Location, where, null, "unknown", ex.Message, startedAt).ConfigureAwait(false);
+            throw new FlagsException(ex.ErrorId, ex.Kind, $"{ex.Message} {Database.Name} shows {MigrationPlan.Describe(where)} now (was {MigrationPlan.Describe(plan.From)}); recorded as unknown ({(lost.Spooled ? "spooled" : "#" + lost.Event.Sequence)}). Run Get-PmsMigration again in a moment before retrying.", plan.Requested, ex)
+            {
+                ChangeWasMade = !where.OrderBy(c => c, StringComparer.Ordinal).SequenceEqual(plan.From.OrderBy(c => c, StringComparer.Ordinal)),
+            };
         }
 
         var after = await ReadAfterAsync().ConfigureAwait(false);
@@ -146,6 +162,7 @@ public sealed class MigrationService
             Steps = run.Steps,
             Crossed = plan.Crossed,
             Succeeded = true,
+            Via = Alembic.UsesLocalIni ? "Local" : Alembic.Via,
             StartedAt = startedAt,
             Duration = watch.Elapsed,
             AuditSequence = record.Spooled ? null : record.Event.Sequence,

@@ -8,7 +8,7 @@ namespace PMS.Flags.Engine.Migrations;
 /// <summary>
 /// The database queries the migration commands need, through Npgsql. Only the database commands reach this class, so
 /// Npgsql is loaded the first time one of them runs and never by the flag commands. Failures become stable ErrorIds
-/// with messages that name the server (never the password).
+/// with messages that name the server (never the password). Transient failures are retried (<see cref="PostgresRetryPipeline"/>).
 /// </summary>
 public sealed class PostgresDatabase
 {
@@ -98,9 +98,14 @@ public sealed class PostgresDatabase
     {
         try
         {
-            await using var connection = target.CreateConnection();
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            return await work(connection, cancellationToken).ConfigureAwait(false);
+            return await PostgresRetryPipeline.Instance.ExecuteAsync(
+                async ct =>
+                {
+                    await using var connection = target.CreateConnection();
+                    await connection.OpenAsync(ct).ConfigureAwait(false);
+                    return await work(connection, ct).ConfigureAwait(false);
+                },
+                cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException ex) when (ex.SqlState is "28P01" or "28000")
         {

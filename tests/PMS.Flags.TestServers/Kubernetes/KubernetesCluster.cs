@@ -67,6 +67,7 @@ public sealed partial class KubernetesCluster
             lastProgress.Clear();
             interference.Clear();
             requests.Clear();
+            dropExecAfterLines = -1;
             PodReadySeconds = Options.PodReadySeconds;
             CrashLoop = false;
             CrashReason = "Error";

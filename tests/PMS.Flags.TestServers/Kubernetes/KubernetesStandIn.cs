@@ -21,7 +21,7 @@ namespace PMS.Flags.TestServers.Kubernetes;
 /// (the Service: round robin over ready pods), GET /pod/{ns}/{pod}/… (one pod). The status needs the backend token and
 /// answers the document the pod read when it started.</para>
 /// <para>Control API (no auth): GET /_control/state, POST /_control/config {podReadySeconds, crashLoop, crashReason,
-/// metrics, progressDeadlineSeconds}, POST /_control/interfere {namespace, name, data}, POST /_control/logs {namespace,
+/// metrics, progressDeadlineSeconds}, POST /_control/interfere {namespace, name, data}, POST /_control/exec {dropAfterLines, commandContains}, POST /_control/logs {namespace,
 /// pod, lines}, GET|DELETE /_control/configmaps/{ns}/{name}, GET|DELETE /_control/requests, GET /_control/ca,
 /// POST /_control/reset, POST /_control/shutdown.</para>
 /// </summary>
@@ -159,6 +159,10 @@ public sealed class KubernetesStandIn : IAsyncDisposable
 
     private static void Configure(WebApplication app, KubernetesCluster cluster, KubernetesStandInOptions options, Func<KubernetesStandIn> self)
     {
+        // ---- pod exec (websocket; see PodExec), ahead of the catch-all API route, which reads the request body first
+        app.UseWebSockets();
+        app.MapMethods("/api/v1/namespaces/{ns}/pods/{pod}/exec", new[] { "GET", "POST" }, (HttpContext c, string ns, string pod) => PodExec.HandleAsync(c, cluster, options, ns, pod));
+
         // ---- the PMS backend's pods and Service
         app.MapGet("/svc/{ns}/{deployment}/health", (string ns, string deployment)
             => cluster.ServiceHealthy(ns, deployment) ? Results.Json(new { status = "ok" }) : Results.Json(new { status = "unavailable" }, statusCode: 503));
@@ -203,6 +207,13 @@ public sealed class KubernetesStandIn : IAsyncDisposable
 
                 return new JObject { ["appended"] = true };
             });
+        });
+        app.MapPost("/_control/exec", async (HttpContext c) =>
+        {
+            var body = await ReadJsonAsync(c).ConfigureAwait(false);
+            var lines = (int?)body["dropAfterLines"] ?? -1;
+            cluster.DropNextExecAfter(lines, (string?)body["commandContains"]);
+            return Json(new JObject { ["dropAfterLines"] = lines, ["commandContains"] = body["commandContains"] });
         });
         app.MapGet("/_control/configmaps/{ns}/{name}", (string ns, string name) => Answer(() => cluster.Get("configmaps", ns, name)));
         app.MapDelete("/_control/configmaps/{ns}/{name}", (string ns, string name) => Answer(() => cluster.Delete("configmaps", ns, name)));
@@ -519,7 +530,8 @@ public sealed class KubernetesStandIn : IAsyncDisposable
                 Resource("events", "Event", true, new[] { "get", "list", "watch" }, "ev"),
                 Resource("namespaces", "Namespace", false, new[] { "get", "list" }, "ns"),
                 Resource("pods", "Pod", true, new[] { "delete", "get", "list", "watch" }, "po"),
-                Resource("pods/log", "Pod", true, new[] { "get" }))),
+                Resource("pods/log", "Pod", true, new[] { "get" }),
+                Resource("pods/exec", "PodExecOptions", true, new[] { "create", "get" }))),
             "apps" => ("apps/v1", new JArray(
                 Resource("deployments", "Deployment", true, new[] { "get", "list", "patch", "update", "watch" }, "deploy"),
                 Resource("replicasets", "ReplicaSet", true, new[] { "get", "list", "watch" }, "rs"))),
