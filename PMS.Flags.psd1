@@ -37,6 +37,9 @@
         'Invoke-PmsMigration'
         'Test-PmsDatabase'
         'Get-PmsDatabaseTable'
+        'New-FlagChecklist'
+        'Approve-FlagChecklistItem'
+        'Test-FlagReadiness'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

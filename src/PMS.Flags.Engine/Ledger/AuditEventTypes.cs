@@ -29,6 +29,9 @@ public static class AuditEventTypes
         Migrations.MigrationEventTypes.Applied,
         Migrations.MigrationEventTypes.Reverted,
         Migrations.MigrationEventTypes.Stamped,
+        Readiness.ChecklistEventTypes.Created,
+        Readiness.ChecklistEventTypes.ItemApproved,
+        Readiness.ChecklistEventTypes.ReadinessOverridden,
     };
 
     public static bool IsKnown(string eventType) => Known.Contains(eventType, StringComparer.OrdinalIgnoreCase);
