@@ -14,6 +14,8 @@ is approved only when -Evidence is an alert-rule file that holds alert rules or 
 endpoint has alerting rules loaded (ChecklistEvidenceMissing otherwise). A relative path is recorded as a full path.
 '@
     Parameters   = @{
+        WhatIf         = 'Shows the item and evidence that would be approved; nothing is checked against the ledger and nothing is written.'
+        Confirm        = 'Asks for confirmation before recording the checklist_item_approved event.'
         Flag           = 'The feature flag key whose checklist holds the item. Accepts the Flag (or Key) property of piped objects.'
         Environment    = 'The environment of the checklist, typically production; defaults to the store''s default environment.'
         Item           = 'The stable item name, such as security-review or hipaa-compliance (Test-FlagReadiness lists them). Accepts the Item property of piped objects.'

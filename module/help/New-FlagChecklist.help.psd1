@@ -28,6 +28,8 @@ digits and dashes; check is approval (the default), rollback-in-staging, staging
 that is not valid is refused (ChecklistTemplateInvalid) and nothing is written.
 '@
     Parameters   = @{
+        WhatIf      = 'Shows the template, item count and plan hash the checklist would record, and writes nothing to the ledger.'
+        Confirm     = 'Asks for confirmation before recording the checklist_created event.'
         Flag        = 'The feature flag key the checklist is for. Accepts the Flag (or Key) property of piped objects.'
         Environment = 'The environment the flag will be released in, typically production; defaults to the store''s default environment.'
         Template    = 'Playbook (the default: every item of the playbook''s pre-deployment checklist) or the path of a JSON template file with a team''s own items.'
