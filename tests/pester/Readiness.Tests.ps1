@@ -8,6 +8,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'PesterHelpers.ps1')
     . (Join-Path $PSScriptRoot 'Servers.ps1')
     $script:savedEnvironment = Save-PmsEnvironment
+    $env:PMS_FLAGS_READINESS_GATE = $null
     $script:Flag = 'telehealth_appointments_enabled'
     $script:PlaybookItems = @(
         'configuration-reviewed', 'migrations-tested', 'rollback-tested-in-staging', 'staging-validated', 'performance-assessed',
@@ -431,6 +432,15 @@ Describe 'The readiness gate' -Tag Readiness {
         $null = Set-FlagPercentage -Flag $script:Flag -Environment staging -Percentage 50 -Reason 'staging'
         $toggle = @(Read-LedgerLine $sandbox.LedgerPath)[-1]
         $toggle.details.readiness.verdict | Should -Be 'not_gated'
+    }
+
+    It 'PMS_FLAGS_READINESS_GATE=off lets the change through and every event says the gate was off' {
+        $env:PMS_FLAGS_READINESS_GATE = 'off'
+        try { $null = Set-FlagPercentage -Flag $script:Flag -Environment production -Percentage 5 -Reason 'r' -ApprovalTicket T-1 }
+        finally { $env:PMS_FLAGS_READINESS_GATE = $null }
+        $toggle = @(Read-LedgerLine $sandbox.LedgerPath)[-1]
+        $toggle.details.readiness.verdict | Should -Be 'gate_off'
+        $toggle.details.readiness.why | Should -Be 'PMS_FLAGS_READINESS_GATE=off'
     }
 
     It 'under -WhatIf neither gates nor writes' {

@@ -13,13 +13,21 @@ namespace PMS.Flags.Engine.Readiness;
 /// </summary>
 public sealed class ReadinessGate
 {
+    /// <summary>
+    /// "off" switches the gate off for the process (suites and tools written before it). The switch is not silent:
+    /// every change it lets through records <c>readiness.verdict = "gate_off"</c> and names the variable.
+    /// </summary>
+    public const string SwitchVariable = "PMS_FLAGS_READINESS_GATE";
+
     private readonly IFlagStore store;
+    private readonly Func<string, string?> environmentVariables;
     private readonly AuditTrail audit;
     private readonly ChecklistService checklists;
 
-    public ReadinessGate(IFlagStore store, AuditTrail audit, AlertRuleEvidence? alertRules = null)
+    public ReadinessGate(IFlagStore store, AuditTrail audit, AlertRuleEvidence? alertRules = null, Func<string, string?>? environmentVariables = null)
     {
         this.store = store;
+        this.environmentVariables = environmentVariables ?? System.Environment.GetEnvironmentVariable;
         this.audit = audit;
         checklists = new ChecklistService(store, audit, alertRules);
     }
@@ -37,6 +45,12 @@ public sealed class ReadinessGate
         if (string.IsNullOrWhiteSpace(ticket))
         {
             throw new FlagsException("ApprovalTicketRequired", FlagsErrorKind.PermissionDenied, $"Changes in '{environment}' require -ApprovalTicket.", flag);
+        }
+
+        if (string.Equals(environmentVariables(SwitchVariable), "off", StringComparison.OrdinalIgnoreCase))
+        {
+            audit.Log.Verbose($"The readiness gate is off ({SwitchVariable}=off); the change records that.");
+            return new JObject { ["gate"] = "readiness", ["verdict"] = "gate_off", ["why"] = $"{SwitchVariable}=off" };
         }
 
         var report = await checklists.EvaluateAsync(flag, environment, plan, cancellationToken).ConfigureAwait(false);

@@ -73,7 +73,7 @@ public sealed class ChecklistServiceTests
     public async Task The_gate_refuses_without_writing_and_an_override_is_recorded_before_it_returns()
     {
         using var f = new AuditFixture(Seed);
-        var gate = new ReadinessGate(f.Store, f.Audit);
+        var gate = new ReadinessGate(f.Store, f.Audit, environmentVariables: _ => null);
 
         var refused = await Assert.ThrowsAsync<FlagsException>(() => gate.EnsureReadyAsync("new_ui", "production", null, null, "alice", "T-1", None));
         Assert.Equal("FlagNotReady", refused.ErrorId);
@@ -91,7 +91,7 @@ public sealed class ChecklistServiceTests
     public async Task An_override_the_ledger_cannot_take_is_no_override()
     {
         using var f = new AuditFixture(Seed, ledgerUnwritable: true);
-        var gate = new ReadinessGate(f.Store, f.Audit);
+        var gate = new ReadinessGate(f.Store, f.Audit, environmentVariables: _ => null);
 
         await Assert.ThrowsAnyAsync<Exception>(() => gate.EnsureReadyAsync("new_ui", "production", null, "deadline", "alice", "T-1", None));
 
@@ -99,11 +99,22 @@ public sealed class ChecklistServiceTests
     }
 
     [Fact]
+    public async Task The_gate_switched_off_by_its_variable_lets_through_and_says_so()
+    {
+        using var f = new AuditFixture(Seed);
+
+        var policy = await new ReadinessGate(f.Store, f.Audit, environmentVariables: name => name == ReadinessGate.SwitchVariable ? "off" : null).EnsureReadyAsync("new_ui", "production", null, null, "alice", "T-1", None);
+
+        Assert.Equal("gate_off", (string?)policy["verdict"]);
+        Assert.Empty(f.LedgerEvents);
+    }
+
+    [Fact]
     public async Task An_unprotected_environment_is_not_gated_and_needs_no_ticket()
     {
         using var f = new AuditFixture(Seed);
 
-        var policy = await new ReadinessGate(f.Store, f.Audit).EnsureReadyAsync("new_ui", "staging", null, null, "alice", null, None);
+        var policy = await new ReadinessGate(f.Store, f.Audit, environmentVariables: _ => null).EnsureReadyAsync("new_ui", "staging", null, null, "alice", null, None);
 
         Assert.Equal("not_gated", (string?)policy["verdict"]);
         Assert.Empty(f.LedgerEvents);
@@ -114,7 +125,7 @@ public sealed class ChecklistServiceTests
     {
         using var f = new AuditFixture(Seed);
 
-        var ex = await Assert.ThrowsAsync<FlagsException>(() => new ReadinessGate(f.Store, f.Audit).EnsureReadyAsync("new_ui", "production", null, "deadline", "alice", null, None));
+        var ex = await Assert.ThrowsAsync<FlagsException>(() => new ReadinessGate(f.Store, f.Audit, environmentVariables: _ => null).EnsureReadyAsync("new_ui", "production", null, "deadline", "alice", null, None));
 
         Assert.Equal("ApprovalTicketRequired", ex.ErrorId);
         Assert.Empty(f.LedgerEvents);
