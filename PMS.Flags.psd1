@@ -44,6 +44,9 @@
         'Invoke-PlannedRollback'
         'Test-PmsDatabase'
         'Get-PmsDatabaseTable'
+        'New-FlagChecklist'
+        'Approve-FlagChecklistItem'
+        'Test-FlagReadiness'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

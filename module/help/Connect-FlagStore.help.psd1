@@ -53,6 +53,7 @@ location if that file exists, and otherwise fail with the error NoFlagStore.
     Outputs      = @{
         'PMS.Flags.Engine.Flags.LocalFileFlagStore' = 'The connected store: Kind (LocalFile), Name, Path, DefaultEnvironment and ProtectedEnvironments. Pass it to -Store of any flag cmdlet.'
         'PMS.Flags.Engine.Flags.LaunchDarkly.LaunchDarklyFlagStore' = 'The connected LaunchDarkly store: Kind (LaunchDarkly), Name, ProjectKey, BaseUri, Budget, DefaultEnvironment and ProtectedEnvironments. It holds no readable secret.'
+        'PMS.Flags.Engine.Kubernetes.ConfigMapFlagStore' = 'The connected ConfigMap store: Kind (ConfigMap), Name, the namespace, ConfigMap, data key and deployment it restarts, DefaultEnvironment and ProtectedEnvironments. Pass it to -Store of any flag cmdlet.'
     }
     Examples     = @(
         @{

@@ -13,6 +13,7 @@ before touching the flag. Every change needs -Reason; protected environments (pr
 confirmation unless you pass -Force or -Confirm:$false.
 '@
     Parameters   = @{
+        OverrideReadiness = 'In a protected environment, switch the flag on although its pre-deployment checklist does not pass (FlagNotReady otherwise). -Reason is recorded in a readiness_overridden event, written before the change; without a ledger that takes it nothing changes.'
         Flag           = 'The flag key to switch on, for example telehealth_appointments_enabled. Accepts flag names from the pipeline ("a","b" | Enable-Flag ...) and pipeline input by property name (Flag, or its alias Key); wildcards are refused (FlagWildcardNotAccepted). A flag that does not exist writes a FlagNotFound error.'
         Environment    = 'The environment to change. Defaults to the store''s default environment (Connect-FlagStore -Environment); without one the command fails with EnvironmentRequired. Accepts pipeline input by property name.'
         Reason         = 'Why the flag is switched on, for the audit record. Required; an empty or blank reason fails with ReasonRequired.'

@@ -31,6 +31,11 @@ $health.Events | Where-Object Type -EQ Warning
 '@
             Remarks = 'One line for the deployment, a table of pods (phase, readiness, restarts, CPU, memory), and the warning events (BackOff, OOMKilled, Unhealthy).'
         }
+        @{
+            Title   = 'Check another cluster context without changing the current one'
+            Code    = 'Get-PmsDeploymentHealth -Namespace pms -Deployment pms-backend -KubeContext staging-cluster | Select-Object Deployment, Healthy, ReadyReplicas, DesiredReplicas'
+            Remarks = 'Reads the deployment through the named kubeconfig context only; the kubeconfig''s current context is left as it is.'
+        }
     )
     Notes       = @'
 Error ids: KubeConfigNotFound, KubeConfigInvalid, KubeContextNotFound, KubernetesApiUnreachable, KubernetesUnauthorized,

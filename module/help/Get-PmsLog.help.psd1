@@ -24,6 +24,11 @@ can filter and sort; any other line becomes an object with Pod, LogTime and Mess
             Code    = 'Get-PmsLog -Match feature_flag_toggled -Since 01:00:00 | Format-Table LogTime, Pod, feature_flag, new_state, user_id'
             Remarks = 'The application''s structured log lines, as objects.'
         }
+        @{
+            Title   = 'The last lines of every pod after a rollback'
+            Code    = 'Get-PmsLog -Namespace pms -Deployment pms-backend -Tail 100 | Where-Object level -EQ error'
+            Remarks = 'The playbook''s "kubectl logs --tail=100" across all pods of the deployment, filtered to error lines.'
+        }
     )
     Notes       = @'
 Error ids: LogPatternInvalid, LogRangeInvalid, and those of Get-PmsDeploymentHealth.

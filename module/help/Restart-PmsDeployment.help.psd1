@@ -32,6 +32,11 @@ error that says what state the deployment was left in. -WhatIf reads the deploym
             Code    = 'Restart-PmsDeployment -Namespace pms -Deployment pms-backend -Wait -Timeout 00:05:00 -Reason "pick up feature_flags.json"'
             Remarks = 'Shows the rollout''s progress; returns when every new pod is ready, and records deployment_restarted.'
         }
+        @{
+            Title   = 'Preview a restart'
+            Code    = 'Restart-PmsDeployment -Namespace pms -Deployment pms-backend -Reason "pick up feature_flags.json" -WhatIf'
+            Remarks = 'Names the deployment that would be restarted; nothing is changed and nothing is recorded.'
+        }
     )
     Notes       = @'
 Error ids: DeploymentProgressDeadlineExceeded and DeploymentRolloutTimeout (the restart was made and recorded; the

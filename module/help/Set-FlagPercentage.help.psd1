@@ -19,6 +19,7 @@ Setting the percentage a flag already has changes nothing in the document, but i
 "unchanged". Use -WhatIf to see the current and the new state without changing anything.
 '@
     Parameters   = @{
+        OverrideReadiness = 'In a protected environment, set a percentage above 0 although the flag''s pre-deployment checklist does not pass (FlagNotReady otherwise). -Reason is recorded in a readiness_overridden event, written before the change. Setting 0 is never gated.'
         Flag           = 'The flag key to change, for example telehealth_appointments_enabled. Accepts flag names from the pipeline ("a","b" | Set-FlagPercentage ...) and pipeline input by property name (Flag, or its alias Key); wildcards are refused (FlagWildcardNotAccepted), so the output of Get-Flag can be piped in. A flag that does not exist writes a FlagNotFound error and the next piped flag is still processed.'
         Percentage     = 'The share of users who get the feature, from 0 to 100 with at most three decimals (12.5 and 33.333 are fine; 12.3456 fails with PercentageTooPrecise). Values outside 0-100 fail with PercentageOutOfRange, NaN and infinity with PercentageNotANumber.'
         Environment    = 'The environment to change, for example staging or production. Defaults to the store''s default environment (Connect-FlagStore -Environment); without one the command fails with EnvironmentRequired. Accepts pipeline input by property name.'

@@ -34,6 +34,11 @@ Test-FlagPropagation -Flag new_billing_engine -Environment production -StatusUrl
 '@
             Remarks = 'PodsStale with a Restart-PmsDeployment recommendation is the usual answer after editing the ConfigMap.'
         }
+        @{
+            Title   = 'Check the ConfigMap and pods only, without the status endpoint'
+            Code    = 'Test-FlagPropagation -Flag new_billing_engine -Environment production -Namespace pms -ConfigMap feature-flags-config | Select-Object Verdict, Recommendation'
+            Remarks = 'Compares the ConfigMap''s value with what each pod mounted; the verdict says whether a restart is needed.'
+        }
     )
     Notes       = @'
 Error ids: ConfigMapNotFound, ConfigMapKeyNotFound, ConfigMapDocumentInvalid, and those of Get-PmsDeploymentHealth.

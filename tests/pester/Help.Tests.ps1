@@ -34,13 +34,20 @@ Describe 'Help for <Name>' -Tag Help -ForEach $commands {
         $synopsis | Should -Not -Be $syntax
     }
 
+    It 'documents its outputs in words' {
+        @($help.returnValues.returnValue).Count | Should -BeGreaterOrEqual 1
+        foreach ($output in @($help.returnValues.returnValue)) {
+            ($output.description.Text -join ' ').Trim() | Should -Not -BeNullOrEmpty -Because "$Name returns $($output.type.name)"
+        }
+    }
+
     It 'has a description' {
         ($help.description.Text -join ' ').Trim().Length | Should -BeGreaterThan 80
     }
 
-    It 'has at least one example with code and remarks' {
+    It 'has at least two examples, each with code and remarks' {
         $examples = @($help.examples.example)
-        $examples.Count | Should -BeGreaterOrEqual 1
+        $examples.Count | Should -BeGreaterOrEqual 2
         foreach ($example in $examples) {
             $example.code.Trim() | Should -Not -BeNullOrEmpty
             ($example.remarks.Text -join ' ').Trim() | Should -Not -BeNullOrEmpty
@@ -88,6 +95,23 @@ Describe 'The MAML file' -Tag Help {
         $commands = @($xml.SelectNodes('/msh:helpItems/command:command', $ns))
         @($commands | ForEach-Object { $_.SelectSingleNode('command:details/command:name', $ns).InnerText } | Sort-Object) |
             Should -Be @((Get-Command -Module PMS.Flags -CommandType Cmdlet).Name | Sort-Object)
+    }
+}
+
+Describe 'The about topics' -Tag Help {
+    It '<_> is shipped and found by Get-Help' -ForEach 'about_PMS.Flags', 'about_PMS.Flags_Rollouts', 'about_PMS.Flags_Audit', 'about_PMS.Flags_Errors' {
+        Join-Path (Split-Path $env:PMS_FLAGS_MODULE) "en-US/$_.help.txt" | Should -Exist
+        (Get-Help $_ | Out-String) | Should -BeLike "*$_*"
+    }
+
+    It 'about_PMS.Flags_Rollouts documents every item of the playbook checklist and the gate''s ErrorId' {
+        $text = Get-Content -Raw (Join-Path (Split-Path $env:PMS_FLAGS_MODULE) 'en-US/about_PMS.Flags_Rollouts.help.txt')
+        $items = 'configuration-reviewed', 'migrations-tested', 'rollback-tested-in-staging', 'staging-validated', 'performance-assessed',
+        'security-review', 'hipaa-compliance', 'alerts-configured', 'rollback-plan-approved', 'notifications-prepared', 'maintenance-window',
+        'backup-verified', 'feature-docs-updated', 'api-docs-updated', 'training-materials-prepared', 'support-briefed'
+        foreach ($item in $items) { $text | Should -BeLike "*$item*" }
+        $text | Should -BeLike '*FlagNotReady*'
+        $text | Should -BeLike '*OverrideReadiness*'
     }
 }
 

@@ -15,7 +15,10 @@ $script:PwshDll = Join-Path $PSHOME 'pwsh.dll'
 $script:DotnetExe = if ((Split-Path -Leaf ([Environment]::ProcessPath)) -match '^dotnet(\.exe)?$') { [Environment]::ProcessPath } else { 'dotnet' }
 
 # The variables every test may change; saved before a file runs and restored after it.
-$script:PmsEnvironmentNames = 'PMS_FLAGS_STATE_DIR', 'PMS_FLAGS_LEDGER', 'XDG_STATE_HOME', 'GITHUB_ACTOR', 'BUILD_REQUESTEDFOREMAIL'
+# Suites written before the readiness gate change production without a checklist: they run with the gate off (every
+# event then records readiness.verdict = gate_off). Readiness.Tests.ps1 switches it back on.
+$env:PMS_FLAGS_READINESS_GATE = 'off'
+$script:PmsEnvironmentNames = 'PMS_FLAGS_STATE_DIR', 'PMS_FLAGS_LEDGER', 'XDG_STATE_HOME', 'GITHUB_ACTOR', 'BUILD_REQUESTEDFOREMAIL', 'PMS_FLAGS_READINESS_GATE'
 
 # A small playbook-shaped document: every spelling of a flag (false, true, a partial-rollout object with an extra key),
 # flags present in one environment only, and unusual whitespace that a careless rewrite would lose.

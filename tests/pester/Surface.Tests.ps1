@@ -10,20 +10,20 @@ BeforeAll {
         'Connect-FlagLedger'       = @{ Parameters = 'CheckpointPath', 'ConnectionString', 'Credential', 'NoDefault', 'Path', 'Schema', 'SigningKeyPath', 'SkipVerification', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Ledger.JsonlLedger', 'PMS.Flags.Engine.Ledger.Postgres.PostgresLedger' }
         'Connect-FlagStore'        = @{ Parameters = 'ApiKey', 'BaseUri', 'ConfigMap', 'Deployment', 'Environment', 'Key', 'KubeConfig', 'KubeContext', 'LaunchDarkly', 'Name', 'Namespace', 'NoDefault', 'NoRestart', 'Path', 'ProjectKey', 'ProtectedEnvironment', 'RolloutTimeout', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Flags.LocalFileFlagStore', 'PMS.Flags.Engine.Flags.LaunchDarkly.LaunchDarklyFlagStore', 'PMS.Flags.Engine.Kubernetes.ConfigMapFlagStore' }
         'Disable-Flag'             = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'High' }
-        'Enable-Flag'              = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'High' }
+        'Enable-Flag'              = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'OverrideReadiness', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'High' }
         'Export-FlagAudit'         = @{ Parameters = 'Confirm', 'Force', 'Format', 'InputObject', 'Ledger', 'Path', 'PublicKeyPath', 'WhatIf'; OutputType = 'System.IO.FileInfo'; Impact = 'Medium' }
         'Copy-FlagAudit'           = @{ Parameters = 'Confirm', 'From', 'Reason', 'To', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.Postgres.LedgerCopyResult'; Impact = 'Medium' }
         'Get-Flag'                 = @{ Parameters = 'Environment', 'Flag', 'Store'; OutputType = 'PMS.Flags.Engine.Flags.FlagState' }
         'Get-FlagAudit'            = @{ Parameters = 'Environment', 'EventType', 'First', 'Flag', 'IncludePending', 'Ledger', 'Newest', 'Since', 'Until', 'User'; OutputType = 'PMS.Flags.Engine.Ledger.AuditEvent' }
         'Invoke-EmergencyRollback' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollbacks.RollbackResult'; Impact = 'High' }
-        'Set-FlagPercentage'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Percentage', 'Reason', 'Rule', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'Medium' }
+        'Set-FlagPercentage'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'OverrideReadiness', 'Percentage', 'Reason', 'Rule', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'Medium' }
         'Test-FlagAuditChain'      = @{ Parameters = 'CheckpointPath', 'ExpectedHead', 'Ledger', 'Path', 'PublicKeyPath'; OutputType = 'PMS.Flags.Engine.Ledger.ChainVerification' }
         'New-FlagAuditCheckpoint'  = @{ Parameters = 'CheckpointPath', 'Confirm', 'Ledger', 'Reason', 'SigningKeyPath', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.Checkpoints.Checkpoint'; Impact = 'Medium' }
         'Repair-FlagLedger'        = @{ Parameters = 'Confirm', 'Ledger', 'Path', 'Reason', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.Checkpoints.LedgerRepairResult'; Impact = 'Medium' }
         'Sync-FlagLedger'          = @{ Parameters = 'Confirm', 'Ledger', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.AuditEvent'; Impact = 'Medium' }
         'New-FlagGuardrail'        = @{ Parameters = 'BadQuery', 'Cohort', 'Control', 'Deployment', 'FalseAlarmRate', 'Flag', 'FlagLabel', 'For', 'HealthUrl', 'KubeConfig', 'KubeContext', 'MaximumLatencySeconds', 'MinimumRelativeRegression', 'MinimumSamples', 'MinimumTraffic', 'MinimumTrafficQuery', 'Name', 'Namespace', 'NoData', 'Operator', 'Preset', 'PrometheusUrl', 'Query', 'Severity', 'Threshold', 'TotalQuery', 'Treatment', 'VariantLabel', 'Window'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailDefinition' }
         'Test-FlagGuardrail'       = @{ Parameters = 'Guardrail'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailResult' }
-        'Start-FlagRollout'        = @{ Parameters = 'ApprovalTicket', 'BakeTime', 'Confirm', 'Environment', 'Flag', 'Guardrail', 'Ledger', 'NoWait', 'PollInterval', 'Reason', 'Rule', 'Stages', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
+        'Start-FlagRollout'        = @{ Parameters = 'ApprovalTicket', 'BakeTime', 'Confirm', 'Environment', 'Flag', 'Guardrail', 'Ledger', 'NoWait', 'OverrideReadiness', 'PollInterval', 'Reason', 'Rule', 'Stages', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
         'Step-FlagRollout'         = @{ Parameters = 'Confirm', 'Environment', 'Flag', 'Ledger', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'Low' }
         'Get-FlagRollout'          = @{ Parameters = 'Active', 'Environment', 'Flag', 'Ledger', 'RolloutId', 'Store'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState' }
         'Suspend-FlagRollout'      = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
@@ -40,6 +40,9 @@ BeforeAll {
         'Invoke-PlannedRollback'   = @{ Parameters = 'AlembicPath', 'AllowDataLoss', 'ApprovalTicket', 'Confirm', 'ConnectionString', 'Container', 'Deployment', 'DeploymentTimeout', 'Environment', 'Flag', 'Force', 'HealthUri', 'KubeConfig', 'KubeContext', 'Ledger', 'MigrationTarget', 'Namespace', 'Reason', 'ScriptLocation', 'StabilizeFor', 'Store', 'UndoDeployment', 'User', 'Via', 'WhatIf'; OutputType = 'PMS.Flags.Engine.PlannedRollbacks.PlannedRollbackResult'; Impact = 'High' }
         'Test-PmsDatabase'         = @{ Parameters = 'ConnectionString', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Migrations.DatabaseProbe' }
         'Get-PmsDatabaseTable'     = @{ Parameters = 'ConnectionString', 'Name', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Migrations.DatabaseTable' }
+        'New-FlagChecklist'        = @{ Parameters = 'Confirm', 'Environment', 'Flag', 'Ledger', 'Plan', 'Reason', 'Store', 'Template', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Readiness.ReadinessReport'; Impact = 'Low' }
+        'Approve-FlagChecklistItem' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Evidence', 'Flag', 'Item', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Readiness.ChecklistItemStatus'; Impact = 'Low' }
+        'Test-FlagReadiness'       = @{ Parameters = 'Environment', 'Flag', 'Ledger', 'Plan', 'Store'; OutputType = 'PMS.Flags.Engine.Readiness.ReadinessReport' }
     }
 
     # The cmdlets that act on one rollout: named by -RolloutId (piped by property name from Get-FlagRollout) or by
@@ -98,7 +101,8 @@ Describe 'Cmdlet <_>' -Tag Surface -ForEach @(
     'Suspend-FlagRollout', 'Resume-FlagRollout', 'Stop-FlagRollout',
     'Get-PmsMigration', 'Invoke-PmsMigration', 'Test-PmsDatabase', 'Get-PmsDatabaseTable',
     'Copy-FlagAudit',
-    'Invoke-PlannedRollback'
+    'Invoke-PlannedRollback',
+    'New-FlagChecklist', 'Approve-FlagChecklistItem', 'Test-FlagReadiness'
 ) {
     BeforeAll {
         $name = $_
@@ -132,6 +136,7 @@ Describe 'Cmdlet <_>' -Tag Surface -ForEach @(
 # against the contract, so a new cmdlet with -Flag or -Environment cannot slip past both.
 BeforeDiscovery {
     $script:PipedByFlag = 'Disable-Flag', 'Enable-Flag', 'Get-Flag', 'Get-FlagAudit', 'Invoke-EmergencyRollback', 'Set-FlagPercentage', 'Start-FlagRollout', 'Get-FlagRollout', 'Test-FlagPropagation', 'Invoke-PlannedRollback'
+    $script:PipedByFlag += 'New-FlagChecklist', 'Approve-FlagChecklistItem', 'Test-FlagReadiness'
     # Cmdlets whose -Flag or -Environment does not name what they act on, so nothing pipes a flag into them.
     $script:NotFlagTargets = @{
         'New-FlagGuardrail'   = 'its -Flag names the flag whose cohorts a guardrail compares'

@@ -11,6 +11,10 @@ public sealed class EnableFlagCommand : FlagChangeCommandBase
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Change a protected environment although the flag's checklist does not pass; recorded as readiness_overridden with -Reason.</summary>
+    [Parameter]
+    public SwitchParameter OverrideReadiness { get; set; }
+
     protected override void ProcessFlagRecord()
     {
         var store = ResolveStore(Store);

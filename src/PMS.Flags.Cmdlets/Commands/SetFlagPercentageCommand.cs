@@ -17,6 +17,10 @@ public sealed class SetFlagPercentageCommand : FlagChangeCommandBase
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Change a protected environment although the flag's checklist does not pass; recorded as readiness_overridden with -Reason.</summary>
+    [Parameter]
+    public SwitchParameter OverrideReadiness { get; set; }
+
     protected override void ProcessFlagRecord()
     {
         var percentage = FlagPercentage.Validate(Percentage);

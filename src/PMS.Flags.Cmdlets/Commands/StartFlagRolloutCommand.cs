@@ -7,6 +7,7 @@ using PMS.Flags.Engine.Common;
 using PMS.Flags.Engine.Flags;
 using PMS.Flags.Engine.Guardrails;
 using PMS.Flags.Engine.Ledger;
+using PMS.Flags.Engine.Readiness;
 using PMS.Flags.Engine.Rollouts;
 
 namespace PMS.Flags.Cmdlets.Commands;
@@ -46,6 +47,10 @@ public sealed class StartFlagRolloutCommand : FlagCmdletBase
 
     [Parameter]
     public SwitchParameter NoWait { get; set; }
+
+    /// <summary>Start in a protected environment although the checklist does not pass; recorded as readiness_overridden with -Reason.</summary>
+    [Parameter]
+    public SwitchParameter OverrideReadiness { get; set; }
 
     /// <summary>How often the driving loop steps the rollout (guardrail evaluation interval) while it waits.</summary>
     [Parameter]
@@ -99,6 +104,7 @@ public sealed class StartFlagRolloutCommand : FlagCmdletBase
             return;
         }
 
+        EnsureReady(store, ledger, plan.Flag, plan.Environment, PlanFingerprint.Of(plan), plan.Reason, plan.ApprovalTicket, plan.User);
         var state = RunWithRollouts(store, ledger, async (engine, log, ct) =>
         {
             var started = await engine.StartAsync(plan, ct).ConfigureAwait(false);

@@ -80,6 +80,11 @@ public abstract class FlagChangeCommandBase : FlagCmdletBase
             return;
         }
 
+        if (mutation.Kind is FlagChangeKind.TurnOn || mutation is { Kind: FlagChangeKind.SetPercentage, Percentage: > 0 })
+        {
+            EnsureReady(store, ledger, mutation.Flag, mutation.Environment, null, mutation.Reason ?? "", mutation.ApprovalTicket, mutation.User);
+        }
+
         var record = Run((log, ct) => new FlagOperations(store, AuditTrailFor(ledger, log.Engine)).ChangeAsync(mutation, ct));
         WriteObject(record);
     }

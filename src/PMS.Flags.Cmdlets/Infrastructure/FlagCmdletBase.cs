@@ -4,6 +4,7 @@ using PMS.Flags.Engine.Common;
 using PMS.Flags.Engine.Flags;
 using PMS.Flags.Engine.Guardrails;
 using PMS.Flags.Engine.Ledger;
+using PMS.Flags.Engine.Readiness;
 using PMS.Flags.Engine.Reporting;
 using PMS.Flags.Engine.Rollouts;
 
@@ -216,7 +217,20 @@ public abstract class FlagCmdletBase : PSCmdlet
 
     private string StateBaseDirectory => stateBaseDirectory ??= SessionState.Path.CurrentFileSystemLocation.ProviderPath;
 
-    protected AuditTrail AuditTrailFor(ILedger ledger, IOperationLog log) => new(ledger, new AuditSpool(StatePaths.SpoolDirectory(baseDirectory: stateBaseDirectory)), log);
+    protected AuditTrail AuditTrailFor(ILedger ledger, IOperationLog log) => new(ledger, new AuditSpool(StatePaths.SpoolDirectory(baseDirectory: stateBaseDirectory)), log) { Readiness = readinessPolicy };
+
+    private Newtonsoft.Json.Linq.JObject? readinessPolicy;
+
+    /// <summary>
+    /// The readiness gate, for changes that expose a flag (Start-FlagRollout, Set-FlagPercentage above 0, Enable-Flag):
+    /// in a protected environment the checklist must pass, or -OverrideReadiness records its own event first. The
+    /// policy it applied is then recorded in every event of the change. Never called for switching off or rollbacks.
+    /// </summary>
+    private protected void EnsureReady(IFlagStore store, ILedger ledger, string flag, string environment, PlanFingerprint? plan, string reason, string? ticket, string user)
+    {
+        var overriding = MyInvocation.BoundParameters.TryGetValue("OverrideReadiness", out var value) && value is SwitchParameter { IsPresent: true };
+        readinessPolicy = Run((log, ct) => new ReadinessGate(store, AuditTrailFor(ledger, log.Engine)).EnsureReadyAsync(flag, environment, plan, overriding ? reason : null, user, ticket, ct));
+    }
 
     /// <summary>Runs work with a rollout engine over this store and ledger; the engine folds its state from the ledger each time.</summary>
     private protected T RunWithRollouts<T>(IFlagStore store, ILedger ledger, Func<RolloutEngine, PipelineLog, CancellationToken, Task<T>> work)

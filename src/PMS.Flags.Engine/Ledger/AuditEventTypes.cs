@@ -35,6 +35,9 @@ public static class AuditEventTypes
         PlannedRollbacks.PlannedRollbackEventTypes.Started,
         PlannedRollbacks.PlannedRollbackEventTypes.Step,
         PlannedRollbacks.PlannedRollbackEventTypes.Completed,
+        Readiness.ChecklistEventTypes.Created,
+        Readiness.ChecklistEventTypes.ItemApproved,
+        Readiness.ChecklistEventTypes.ReadinessOverridden,
     };
 
     public static bool IsKnown(string eventType) => Known.Contains(eventType, StringComparer.OrdinalIgnoreCase);

@@ -29,6 +29,12 @@ public sealed class AuditTrail
     /// </summary>
     public IReadOnlyCollection<string>? ProtectedEnvironments { get; set; }
 
+    /// <summary>
+    /// The readiness policy the readiness gate applied to the change this trail records (verdict, checklist, plan hash,
+    /// override); recorded in every event of that change. Null for changes the gate never sees.
+    /// </summary>
+    public Newtonsoft.Json.Linq.JObject? Readiness { get; set; }
+
     /// <summary>Who is really acting (the CI actor or the OS user), whatever -User asserted.</summary>
     public string Principal { get; init; } = UserIdentity.Resolve(null);
 
@@ -48,6 +54,11 @@ public sealed class AuditTrail
         if (ProtectedEnvironments is { } environments)
         {
             details["protected_environments"] = new Newtonsoft.Json.Linq.JArray(environments);
+        }
+
+        if (Readiness is { } readiness && !details.ContainsKey("readiness"))
+        {
+            details["readiness"] = readiness.DeepClone();
         }
 
         return draft.WithDetails(details.ToString(Formatting.None));
