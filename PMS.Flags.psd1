@@ -37,6 +37,7 @@
         'Invoke-PmsMigration'
         'Test-PmsDatabase'
         'Get-PmsDatabaseTable'
+        'Export-FlagAlertRule'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -17,7 +17,7 @@ BeforeAll {
         'Invoke-EmergencyRollback' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollbacks.RollbackResult'; Impact = 'High' }
         'Set-FlagPercentage'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Percentage', 'Reason', 'Rule', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'Medium' }
         'Test-FlagAuditChain'      = @{ Parameters = 'Ledger', 'Path'; OutputType = 'PMS.Flags.Engine.Ledger.ChainVerification' }
-        'New-FlagGuardrail'        = @{ Parameters = 'BadQuery', 'Cohort', 'Control', 'Deployment', 'FalseAlarmRate', 'Flag', 'FlagLabel', 'For', 'HealthUrl', 'KubeConfig', 'KubeContext', 'MaximumLatencySeconds', 'MinimumRelativeRegression', 'MinimumSamples', 'MinimumTraffic', 'MinimumTrafficQuery', 'Name', 'Namespace', 'NoData', 'Operator', 'Preset', 'PrometheusUrl', 'Query', 'Severity', 'Threshold', 'TotalQuery', 'Treatment', 'VariantLabel', 'Window'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailDefinition' }
+        'New-FlagGuardrail'        = @{ Parameters = 'AlertmanagerUrl', 'AlertName', 'BadQuery', 'Cohort', 'Control', 'Deployment', 'FalseAlarmRate', 'Flag', 'FlagLabel', 'For', 'HealthUrl', 'KubeConfig', 'KubeContext', 'Matcher', 'MaximumLatencySeconds', 'MinimumRelativeRegression', 'MinimumSamples', 'MinimumTraffic', 'MinimumTrafficQuery', 'Name', 'Namespace', 'NoData', 'Operator', 'Preset', 'PrometheusUrl', 'Query', 'Severity', 'Threshold', 'TotalQuery', 'Treatment', 'VariantLabel', 'Window'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailDefinition' }
         'Test-FlagGuardrail'       = @{ Parameters = 'Guardrail'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailResult' }
         'Start-FlagRollout'        = @{ Parameters = 'ApprovalTicket', 'BakeTime', 'Confirm', 'Environment', 'Flag', 'Guardrail', 'Ledger', 'NoWait', 'PollInterval', 'Reason', 'Rule', 'Stages', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
         'Step-FlagRollout'         = @{ Parameters = 'Confirm', 'Environment', 'Flag', 'Ledger', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'Low' }
@@ -35,6 +35,7 @@ BeforeAll {
         'Invoke-PmsMigration'      = @{ Parameters = 'AlembicPath', 'AllowDataLoss', 'ApprovalTicket', 'Confirm', 'ConnectionString', 'Downgrade', 'Environment', 'Force', 'Ledger', 'Reason', 'ScriptLocation', 'Stamp', 'TimeoutSec', 'Upgrade', 'User', 'Via', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Migrations.MigrationResult'; Impact = 'Medium' }
         'Test-PmsDatabase'         = @{ Parameters = 'ConnectionString', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Migrations.DatabaseProbe' }
         'Get-PmsDatabaseTable'     = @{ Parameters = 'ConnectionString', 'Name', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Migrations.DatabaseTable' }
+        'Export-FlagAlertRule'     = @{ Parameters = 'Confirm', 'Force', 'Guardrail', 'GroupName', 'Path', 'WhatIf'; OutputType = 'System.String', 'System.IO.FileInfo'; Impact = 'Medium' }
     }
 
     # The cmdlets that act on one rollout: named by -RolloutId (piped by property name from Get-FlagRollout) or by
@@ -91,7 +92,8 @@ Describe 'Cmdlet <_>' -Tag Surface -ForEach @(
     'Invoke-EmergencyRollback', 'Set-FlagPercentage', 'Test-FlagAuditChain',
     'New-FlagGuardrail', 'Test-FlagGuardrail', 'Start-FlagRollout', 'Step-FlagRollout', 'Get-FlagRollout',
     'Suspend-FlagRollout', 'Resume-FlagRollout', 'Stop-FlagRollout',
-    'Get-PmsMigration', 'Invoke-PmsMigration', 'Test-PmsDatabase', 'Get-PmsDatabaseTable'
+    'Get-PmsMigration', 'Invoke-PmsMigration', 'Test-PmsDatabase', 'Get-PmsDatabaseTable',
+    'Export-FlagAlertRule'
 ) {
     BeforeAll {
         $name = $_
@@ -209,7 +211,7 @@ Describe 'Parameter details' -Tag Surface {
 
     It 'New-FlagGuardrail has a Preset set (default), a Custom set, a Health set and a Deployment set, with the pinned choices' {
         $command = Get-Command New-FlagGuardrail
-        @($command.ParameterSets.Name | Sort-Object) | Should -Be @('Cohort', 'CohortCustom', 'Custom', 'Deployment', 'Health', 'Preset')
+        @($command.ParameterSets.Name | Sort-Object) | Should -Be @('Alertmanager', 'Cohort', 'CohortCustom', 'Custom', 'Deployment', 'Health', 'Preset')
         $command.DefaultParameterSet | Should -Be 'Preset'
         $validValues = { param($p) @($command.Parameters[$p].Attributes.Where({ $_ -is [System.Management.Automation.ValidateSetAttribute] }).ValidValues) }
         & $validValues 'Preset' | Should -Be @('HighErrorRate', 'SlowResponseTime')

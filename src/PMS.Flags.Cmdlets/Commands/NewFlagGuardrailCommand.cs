@@ -15,6 +15,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     private const string CohortSet = "Cohort";
     private const string CohortCustomSet = "CohortCustom";
     private const string DeploymentSet = "Deployment";
+    private const string AlertmanagerSet = "Alertmanager";
 
     // Strings with ValidateSet rather than the engine's enums: an engine value type on a cmdlet would load the engine
     // during PowerShell's assembly scan, before the private load context exists.
@@ -37,6 +38,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     [Parameter(ParameterSetName = HealthSet)]
     [Parameter(ParameterSetName = CohortSet)]
     [Parameter(ParameterSetName = DeploymentSet)]
+    [Parameter(ParameterSetName = AlertmanagerSet)]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
@@ -55,6 +57,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     [Parameter(ParameterSetName = CustomSet)]
     [Parameter(ParameterSetName = HealthSet)]
     [Parameter(ParameterSetName = DeploymentSet)]
+    [Parameter(ParameterSetName = AlertmanagerSet)]
     public TimeSpan For { get; set; } = TimeSpan.Zero;
 
     [Parameter(ParameterSetName = CustomSet)]
@@ -62,6 +65,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     [Parameter(ParameterSetName = CohortSet)]
     [Parameter(ParameterSetName = CohortCustomSet)]
     [Parameter(ParameterSetName = DeploymentSet)]
+    [Parameter(ParameterSetName = AlertmanagerSet)]
     [ValidateSet("Critical", "Warning")]
     public string Severity { get; set; } = "Critical";
 
@@ -87,6 +91,17 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     [Parameter(ParameterSetName = DeploymentSet)]
     [ValidateNotNullOrEmpty]
     public string? KubeContext { get; set; }
+
+    // The Alertmanager guardrail: breaches while that alert fires there, so existing alert rules guard a rollout.
+    [Parameter(Mandatory = true, ParameterSetName = AlertmanagerSet)]
+    public Uri? AlertmanagerUrl { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = AlertmanagerSet)]
+    [ValidateNotNullOrEmpty]
+    public string? AlertName { get; set; }
+
+    [Parameter(ParameterSetName = AlertmanagerSet)]
+    public System.Collections.Hashtable? Matcher { get; set; }
 
     [Parameter]
     [ValidateSet("Pause", "Fail", "Pass")]
@@ -153,6 +168,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
         var severity = Enum.Parse<GuardrailSeverity>(Severity, ignoreCase: true);
         var definition = ParameterSetName switch
         {
+            AlertmanagerSet => GuardrailDefinition.ForAlertmanager(AlertmanagerUrl!, AlertName!, Matchers(), Name, For, severity, noData),
             PresetSet => GuardrailPresets.Create(Preset, PrometheusUrl!, noData, MinimumTrafficQuery, MinimumTraffic),
             DeploymentSet => GuardrailDefinition.ForDeployment(Namespace, Deployment!, KubeConfig is null ? null : ResolvePath(KubeConfig), KubeContext, Name, For, severity, noData),
             CustomSet => GuardrailDefinition.ForPrometheus(Name!, PrometheusUrl!, Query, GuardrailOperators.Parse(Operator), Threshold, For, severity, noData, MinimumTrafficQuery, MinimumTraffic),
@@ -179,4 +195,8 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
         WriteVerbose($"Guardrail {definition}; no data means {definition.NoData}.");
         WriteObject(definition);
     }
+
+    private Dictionary<string, string> Matchers()
+        => Matcher?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => Convert.ToString(e.Key, System.Globalization.CultureInfo.InvariantCulture) ?? "", e => Convert.ToString(e.Value, System.Globalization.CultureInfo.InvariantCulture) ?? "", StringComparer.Ordinal)
+           ?? new Dictionary<string, string>();
 }

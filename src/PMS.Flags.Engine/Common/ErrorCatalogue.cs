@@ -135,6 +135,14 @@ public static class ErrorCatalogue
         new("DatabaseUnreachable", FlagsErrorKind.ConnectionError, "The database server cannot be reached."),
         new("DatabaseAuthenticationFailed", FlagsErrorKind.AuthenticationError, "The database refused the credentials (the password is never shown)."),
         new("DatabaseError", FlagsErrorKind.InvalidOperation, "The database answered with an error."),
+
+        // Alert rules and notifications (Guardrails/AlertRuleFile, Guardrails/AlertmanagerGuardrail, Notifications/).
+        new("AlertRuleGuardrailRequired", FlagsErrorKind.InvalidArgument, "There is no guardrail to write as an alert rule."),
+        new("AlertRuleGroupInvalid", FlagsErrorKind.InvalidArgument, "The rule group name is not usable (letters, digits, '_', '.', ':' and '-')."),
+        new("AlertRuleKindUnsupported", FlagsErrorKind.InvalidArgument, "Only Prometheus guardrails can be written as alert rules."),
+        new("AlertRuleQueryInvalid", FlagsErrorKind.InvalidArgument, "A guardrail's query is not valid PromQL; no rule file was written."),
+        new("GuardrailAlertNameRequired", FlagsErrorKind.InvalidArgument, "An Alertmanager guardrail needs the name of the alert it watches."),
+        new("GuardrailMatcherInvalid", FlagsErrorKind.InvalidArgument, "An Alertmanager guardrail's matcher label is not a Prometheus label name (or is alertname, which -AlertName sets)."),
     };
 
     public static ErrorCatalogueEntry? Find(string errorId) => All.FirstOrDefault(e => e.ErrorId == errorId);
