@@ -38,6 +38,9 @@
         'Test-PmsDatabase'
         'Get-PmsDatabaseTable'
         'Export-FlagAlertRule'
+        'New-FlagNotification'
+        'New-FlagNotificationChannel'
+        'Send-FlagNotification'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

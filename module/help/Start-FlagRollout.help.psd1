@@ -45,6 +45,7 @@ Under GitHub Actions or Azure Pipelines the driving loop also writes annotations
 Step-FlagRollout).
 '@
     Parameters   = @{
+        Notify         = 'Notification channels from New-FlagNotificationChannel (Slack, Teams, webhook, Grafana annotations) told AFTER the work is done: the pre-rollout message at the start, a message or annotation at every stage change, the completion or rollback message at the end. Each send is bounded by its channel''s short timeout; a failed or hanging receiver becomes a warning and a notification_failed audit event, and never changes or delays the result.'
         Flag           = 'The flag key to roll out, for example telehealth_appointments_enabled. Accepts pipeline input by property name (Flag, or its alias Key). A flag that does not exist writes a non-terminating FlagNotFound error.'
         Environment    = 'The environment to roll out in, usually production. Defaults to the store''s default environment (Connect-FlagStore -Environment); without one the command fails with EnvironmentRequired. Accepts pipeline input by property name.'
         Stages         = 'The percentages to expose the flag to, in order. Default 5,25,50,100 (the playbook''s). Each must be above 0 and at most 100 (RolloutStageOutOfRange), with at most three decimals (PercentageTooPrecise), strictly increasing (RolloutStagesNotIncreasing). The last stage need not be 100.'

@@ -152,6 +152,20 @@ function Stop-TestAlertmanager($Server) {
     }
 }
 
+# The notification receivers (Slack, Teams, generic webhook, Grafana annotations) in one stand-in process.
+function Start-NotificationStandIn([string] $Secret, [string] $Token) {
+    Start-StandInProcess @('notifications', '--secret', $Secret, '--token', $Token)
+}
+
+function Set-NotificationMode($Server, [ValidateSet('ok', 'hang', '500')] [string] $Mode) {
+    $null = Invoke-RestMethod -Method Post "$($Server.BaseUri)/_control/mode" -ContentType 'application/json' -Body (@{ mode = $Mode } | ConvertTo-Json)
+}
+
+function Get-NotificationReceived($Server) {
+    # Piped, so the JSON array comes out as one object per notification.
+    Invoke-RestMethod "$($Server.BaseUri)/_control/received" -TimeoutSec 5 | ForEach-Object { $_ }
+}
+
 function Set-BackendTraffic($Server, [hashtable] $Settings) {
     # Any of: baseErrorRate, cohortErrorRate, cohortSlowRate (shares of EXPOSED requests), rps, faulty, errorRate, latencySeconds.
     $null = Invoke-RestMethod -Method Post "$($Server.BaseUri)/_control/fault" -ContentType 'application/json' -Body ($Settings | ConvertTo-Json)

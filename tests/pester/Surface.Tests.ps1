@@ -14,17 +14,17 @@ BeforeAll {
         'Export-FlagAudit'         = @{ Parameters = 'Confirm', 'Force', 'Format', 'InputObject', 'Path', 'WhatIf'; OutputType = 'System.IO.FileInfo'; Impact = 'Medium' }
         'Get-Flag'                 = @{ Parameters = 'Environment', 'Flag', 'Store'; OutputType = 'PMS.Flags.Engine.Flags.FlagState' }
         'Get-FlagAudit'            = @{ Parameters = 'Environment', 'EventType', 'First', 'Flag', 'Ledger', 'Newest', 'Since', 'Until', 'User'; OutputType = 'PMS.Flags.Engine.Ledger.AuditEvent' }
-        'Invoke-EmergencyRollback' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollbacks.RollbackResult'; Impact = 'High' }
+        'Invoke-EmergencyRollback' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Notify', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollbacks.RollbackResult'; Impact = 'High' }
         'Set-FlagPercentage'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Percentage', 'Reason', 'Rule', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'Medium' }
         'Test-FlagAuditChain'      = @{ Parameters = 'Ledger', 'Path'; OutputType = 'PMS.Flags.Engine.Ledger.ChainVerification' }
         'New-FlagGuardrail'        = @{ Parameters = 'AlertmanagerUrl', 'AlertName', 'BadQuery', 'Cohort', 'Control', 'Deployment', 'FalseAlarmRate', 'Flag', 'FlagLabel', 'For', 'HealthUrl', 'KubeConfig', 'KubeContext', 'Matcher', 'MaximumLatencySeconds', 'MinimumRelativeRegression', 'MinimumSamples', 'MinimumTraffic', 'MinimumTrafficQuery', 'Name', 'Namespace', 'NoData', 'Operator', 'Preset', 'PrometheusUrl', 'Query', 'Severity', 'Threshold', 'TotalQuery', 'Treatment', 'VariantLabel', 'Window'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailDefinition' }
         'Test-FlagGuardrail'       = @{ Parameters = 'Guardrail'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailResult' }
-        'Start-FlagRollout'        = @{ Parameters = 'ApprovalTicket', 'BakeTime', 'Confirm', 'Environment', 'Flag', 'Guardrail', 'Ledger', 'NoWait', 'PollInterval', 'Reason', 'Rule', 'Stages', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
-        'Step-FlagRollout'         = @{ Parameters = 'Confirm', 'Environment', 'Flag', 'Ledger', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'Low' }
+        'Start-FlagRollout'        = @{ Parameters = 'ApprovalTicket', 'BakeTime', 'Confirm', 'Environment', 'Flag', 'Guardrail', 'Ledger', 'Notify', 'NoWait', 'PollInterval', 'Reason', 'Rule', 'Stages', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
+        'Step-FlagRollout'         = @{ Parameters = 'Confirm', 'Environment', 'Flag', 'Ledger', 'Notify', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'Low' }
         'Get-FlagRollout'          = @{ Parameters = 'Active', 'Environment', 'Flag', 'Ledger', 'RolloutId', 'Store'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState' }
         'Suspend-FlagRollout'      = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
         'Resume-FlagRollout'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
-        'Stop-FlagRollout'         = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'High' }
+        'Stop-FlagRollout'         = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Notify', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'High' }
         'Get-PmsDeploymentHealth'  = @{ Parameters = 'ConfigMap', 'Deployment', 'HealthUrl', 'KubeConfig', 'KubeContext', 'Namespace'; OutputType = 'PMS.Flags.Engine.Kubernetes.DeploymentHealth' }
         'Restart-PmsDeployment'    = @{ Parameters = 'Confirm', 'Deployment', 'KubeConfig', 'KubeContext', 'Ledger', 'Namespace', 'Reason', 'Timeout', 'User', 'Wait', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Kubernetes.DeploymentRolloutResult'; Impact = 'Medium' }
         'Undo-PmsDeployment'       = @{ Parameters = 'Confirm', 'Deployment', 'Force', 'KubeConfig', 'KubeContext', 'Ledger', 'Namespace', 'Reason', 'Timeout', 'ToRevision', 'User', 'Wait', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Kubernetes.DeploymentRolloutResult'; Impact = 'High' }
@@ -36,6 +36,9 @@ BeforeAll {
         'Test-PmsDatabase'         = @{ Parameters = 'ConnectionString', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Migrations.DatabaseProbe' }
         'Get-PmsDatabaseTable'     = @{ Parameters = 'ConnectionString', 'Name', 'TimeoutSec'; OutputType = 'PMS.Flags.Engine.Migrations.DatabaseTable' }
         'Export-FlagAlertRule'     = @{ Parameters = 'Confirm', 'Force', 'Guardrail', 'GroupName', 'Path', 'WhatIf'; OutputType = 'System.String', 'System.IO.FileInfo'; Impact = 'Medium' }
+        'New-FlagNotification'     = @{ Parameters = 'ApprovalTicket', 'BakeTime', 'Contact', 'DashboardUrl', 'Environment', 'Flag', 'Format', 'Ledger', 'NextSteps', 'Reason', 'Rollout', 'Stages', 'StartTime', 'Store', 'Template', 'TemplatePath'; OutputType = 'PMS.Flags.Engine.Notifications.FlagNotification' }
+        'New-FlagNotificationChannel' = @{ Parameters = 'Grafana', 'Name', 'Slack', 'Teams', 'TimeoutSec', 'Token', 'Uri', 'Webhook'; OutputType = 'PMS.Flags.Engine.Notifications.NotificationChannel' }
+        'Send-FlagNotification'    = @{ Parameters = 'Channel', 'Confirm', 'Ledger', 'Notification', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Notifications.NotificationDelivery'; Impact = 'Low' }
     }
 
     # The cmdlets that act on one rollout: named by -RolloutId (piped by property name from Get-FlagRollout) or by
@@ -93,7 +96,7 @@ Describe 'Cmdlet <_>' -Tag Surface -ForEach @(
     'New-FlagGuardrail', 'Test-FlagGuardrail', 'Start-FlagRollout', 'Step-FlagRollout', 'Get-FlagRollout',
     'Suspend-FlagRollout', 'Resume-FlagRollout', 'Stop-FlagRollout',
     'Get-PmsMigration', 'Invoke-PmsMigration', 'Test-PmsDatabase', 'Get-PmsDatabaseTable',
-    'Export-FlagAlertRule'
+    'Export-FlagAlertRule', 'New-FlagNotification', 'New-FlagNotificationChannel', 'Send-FlagNotification'
 ) {
     BeforeAll {
         $name = $_
@@ -126,7 +129,7 @@ Describe 'Cmdlet <_>' -Tag Surface -ForEach @(
 # Generated only where they apply, so that no case passes without an assertion. The first case checks the lists
 # against the contract, so a new cmdlet with -Flag or -Environment cannot slip past both.
 BeforeDiscovery {
-    $script:PipedByFlag = 'Disable-Flag', 'Enable-Flag', 'Get-Flag', 'Get-FlagAudit', 'Invoke-EmergencyRollback', 'Set-FlagPercentage', 'Start-FlagRollout', 'Get-FlagRollout', 'Test-FlagPropagation'
+    $script:PipedByFlag = 'Disable-Flag', 'Enable-Flag', 'Get-Flag', 'Get-FlagAudit', 'Invoke-EmergencyRollback', 'Set-FlagPercentage', 'Start-FlagRollout', 'Get-FlagRollout', 'Test-FlagPropagation', 'New-FlagNotification'
     # Cmdlets whose -Flag or -Environment does not name what they act on, so nothing pipes a flag into them.
     $script:NotFlagTargets = @{
         'New-FlagGuardrail'   = 'its -Flag names the flag whose cohorts a guardrail compares'

@@ -29,6 +29,8 @@ public static class AuditEventTypes
         Migrations.MigrationEventTypes.Applied,
         Migrations.MigrationEventTypes.Reverted,
         Migrations.MigrationEventTypes.Stamped,
+        Notifications.NotificationEventTypes.Sent,
+        Notifications.NotificationEventTypes.Failed,
     };
 
     public static bool IsKnown(string eventType) => Known.Contains(eventType, StringComparer.OrdinalIgnoreCase);
