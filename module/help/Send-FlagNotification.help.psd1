@@ -24,9 +24,9 @@ error, so -ErrorAction decides whether a script stops.
     }
     Examples     = @(
         @{
-            Title   = 'Announce a rollout on a webhook'
-            Code    = '$hook = New-FlagNotificationChannel -Webhook -Uri http://127.0.0.1:8080/hooks/pms; New-FlagNotification -Template PreRollout -Flag new_billing_engine -Environment staging | Send-FlagNotification -Channel $hook -ErrorAction Continue'
-            Remarks = 'Posts the pre-rollout message; if the receiver is down, the failure is recorded and reported, and the script goes on.'
+            Title   = 'See where a rollout announcement would go, without sending it'
+            Code    = '$hook = New-FlagNotificationChannel -Webhook -Uri http://127.0.0.1:8080/hooks/pms; New-FlagNotification -Template PreRollout -Flag new_billing_engine -Environment staging | Send-FlagNotification -Channel $hook -WhatIf'
+            Remarks = 'Names the channel (host only, never the hook path) and the subject; drop -WhatIf to post it. If the receiver is down, the failure is recorded as notification_failed and reported as a NotificationFailed error.'
         }
         @{
             Title   = 'Tell Slack and Teams at once'
