@@ -47,6 +47,10 @@
         'New-FlagChecklist'
         'Approve-FlagChecklistItem'
         'Test-FlagReadiness'
+        'Export-FlagAlertRule'
+        'New-FlagNotification'
+        'New-FlagNotificationChannel'
+        'Send-FlagNotification'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

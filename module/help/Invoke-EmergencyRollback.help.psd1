@@ -17,6 +17,7 @@ AuditSpooled is true; the spool is flushed into the same ledger by the next comm
 verification fails the command warns and Verified and WithinSla are false.
 '@
     Parameters   = @{
+        Notify         = 'Notification channels from New-FlagNotificationChannel (Slack, Teams, webhook, Grafana annotations) told AFTER the work is done (after the flag is off and recorded): the playbooks rollback message from the ledger. Each send is bounded by its channel''s short timeout; a failed or hanging receiver becomes a warning and a notification_failed audit event, and never changes or delays the result.'
         Flag           = 'The flag key to roll back. Accepts flag names from the pipeline ("a","b" | Invoke-EmergencyRollback ...) and pipeline input by property name (Flag, or its alias Key); wildcards are refused (FlagWildcardNotAccepted).'
         Environment    = 'The environment to roll back, usually production. Defaults to the store''s default environment (Connect-FlagStore -Environment); without one the command fails with EnvironmentRequired. Accepts pipeline input by property name.'
         Reason         = 'Why the rollback is happening, for the audit record and the incident review, for example ''Error rate above 5% after rollout to 25%''. Required; an empty or blank reason fails with ReasonRequired.'

@@ -83,6 +83,9 @@ A deployment guardrail (Kubernetes pods ready, no new restarts) will be a furthe
 Kubernetes work; rollouts already treat guardrails generically.
 '@
     Parameters   = @{
+        AlertmanagerUrl       = 'An Alertmanager to ask which alerts are firing (parameter set Alertmanager), for example http://alertmanager.monitoring:9093. The guardrail reads GET /api/v2/alerts (active, not silenced, not inhibited) and breaches while the alert named by -AlertName is among them, so a team''s existing alert rules guard a rollout without restating their PromQL.'
+        AlertName             = 'The alertname label of the Alertmanager alert that breaches this guardrail while it fires, for example HighErrorRate. It is also the guardrail''s name unless -Name is given.'
+        Matcher               = 'Further label equalities a firing alert must carry to count, as a hashtable such as @{ service = ''pms-api''; environment = ''production'' }, so an alert of another service does not stop this rollout.'
         Deployment            = 'A Kubernetes deployment as the guardrail (parameter set Deployment): healthy while every desired pod is ready and no container restarted since the stage began (without a stage start: within the last 15 minutes). One series per pod.'
         Namespace             = 'The deployment''s namespace (default pms).'
         KubeConfig            = 'The kubeconfig the deployment guardrail uses; default resolution (KUBECONFIG, ~/.kube/config, in-cluster) when omitted. Stored as a path, never credentials.'
@@ -178,6 +181,11 @@ New-FlagGuardrail -Name CheckoutFailures -PrometheusUrl http://prometheus.monito
             Title   = 'Check a guardrail before relying on it'
             Code    = 'New-FlagGuardrail -Preset SlowResponseTime -PrometheusUrl http://prometheus.monitoring:9090 | Test-FlagGuardrail'
             Remarks = 'Shows the current value, the threshold and the status (Healthy, Pending, Breached, NoData or Error) before a rollout depends on it.'
+        }
+        @{
+            Title   = 'Let an existing Alertmanager alert guard the rollout'
+            Code    = 'New-FlagGuardrail -AlertmanagerUrl http://alertmanager.monitoring:9093 -AlertName HighErrorRate -Matcher @{ service = ''pms-api'' }'
+            Remarks = 'Breaches while HighErrorRate fires for service pms-api in Alertmanager (a critical guardrail: the rollout rolls back).'
         }
     )
     Notes        = @'

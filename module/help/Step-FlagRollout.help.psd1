@@ -37,6 +37,7 @@ The result is the one thing a script branches on: fail the pipeline on RolledBac
 Waiting.
 '@
     Parameters   = @{
+        Notify         = 'Notification channels from New-FlagNotificationChannel (Slack, Teams, webhook, Grafana annotations) told AFTER the work is done: a stage change, the completion or a rollback this step made (waiting and pausing are not announced). Each send is bounded by its channel''s short timeout; a failed or hanging receiver becomes a warning and a notification_failed audit event, and never changes or delays the result.'
         RolloutId   = 'The rollout to step, for example ro-20240115T103000Z-3f9a1c (tab completion lists the active ones). Accepts pipeline input by property name, so Get-FlagRollout -Active | Step-FlagRollout steps every active rollout.'
         Flag        = 'Instead of -RolloutId: the flag whose active (running or paused) rollout to step. Without one it writes RolloutNotFound. Alias Key.'
         Environment = 'With -Flag: the environment of the rollout. Defaults to the store''s default environment; without one the command fails with EnvironmentRequired.'

@@ -19,6 +19,7 @@ GitHub Actions or Azure Pipelines it writes the same annotations and job summary
 annotation "Rollout rolled back").
 '@
     Parameters   = @{
+        Notify         = 'Notification channels from New-FlagNotificationChannel (Slack, Teams, webhook, Grafana annotations) told AFTER the work is done (after the flag is off): the playbooks rollback message from the ledger. Each send is bounded by its channel''s short timeout; a failed or hanging receiver becomes a warning and a notification_failed audit event, and never changes or delays the result.'
         RolloutId      = 'The rollout to stop, for example ro-20240115T103000Z-3f9a1c (tab completion lists the active ones). Accepts pipeline input by property name, so Get-FlagRollout output can be piped in.'
         Flag           = 'Instead of -RolloutId: the flag whose active rollout to stop. Alias Key. Without an active rollout it writes RolloutNotFound; to switch off a flag that has no rollout, use Disable-Flag or Invoke-EmergencyRollback.'
         Environment    = 'With -Flag: the environment of the rollout. Defaults to the store''s default environment; without one the command fails with EnvironmentRequired.'

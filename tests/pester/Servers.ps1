@@ -42,7 +42,7 @@ function Set-BackendHealth($Server, [bool] $Healthy) {
     $null = Invoke-RestMethod -Method Post "$($Server.BaseUri)/_control/health" -ContentType 'application/json' -Body $body
 }
 
-function Start-TestPrometheus([string] $Directory, [string] $TargetUri) {
+function Start-TestPrometheus([string] $Directory, [string] $TargetUri, [string] $RuleFile, [string] $AlertmanagerUri) {
     $port = Get-FreeTcpPort
     $target = ([uri]$TargetUri).Authority
     $config = Join-Path $Directory 'prometheus.yml'
@@ -55,6 +55,9 @@ scrape_configs:
     static_configs:
       - targets: ['$target']
 "@ | Set-Content $config
+    # Optional: alert rules to evaluate, and an Alertmanager to send the firing ones to.
+    if ($RuleFile) { "rule_files:`n  - '$RuleFile'" | Add-Content $config }
+    if ($AlertmanagerUri) { "alerting:`n  alertmanagers:`n    - static_configs:`n        - targets: ['$(([uri]$AlertmanagerUri).Authority)']" | Add-Content $config }
     $psi = [System.Diagnostics.ProcessStartInfo]::new('prometheus')
     foreach ($a in "--config.file=$config", "--storage.tsdb.path=$(Join-Path $Directory 'prometheus-data')", "--web.listen-address=127.0.0.1:$port", '--log.level=warn') { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardError = $true
@@ -94,6 +97,73 @@ function Stop-TestPrometheus($Server) {
         $Server.Process.Kill()
         $null = $Server.Process.WaitForExit(10000)
     }
+}
+
+function Wait-PrometheusAlert([string] $PrometheusUri, [string] $AlertName, [string] $State = 'firing', [int] $TimeoutSeconds = 60) {
+    # Polls GET /api/v1/alerts until the alert is in that state (pending or firing); returns the alert.
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        $alert = @((Invoke-RestMethod "$PrometheusUri/api/v1/alerts" -TimeoutSec 5).data.alerts | Where-Object { $_.labels.alertname -eq $AlertName -and $_.state -eq $State })
+        if ($alert.Count -gt 0) { return $alert[0] }
+        Start-Sleep -Milliseconds 250
+    }
+    throw "Prometheus never had alert '$AlertName' $State within $TimeoutSeconds s."
+}
+
+# A real Alertmanager (Debian's prometheus-alertmanager, build/bootstrap/40-alertmanager.sh) with a receiver that
+# sends nothing: the tests read its alerts through GET /api/v2/alerts.
+function Start-TestAlertmanager([string] $Directory) {
+    $executable = Get-Command prometheus-alertmanager -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if (-not $executable) { throw 'prometheus-alertmanager is not installed: run build.ps1 Bootstrap (build/bootstrap/40-alertmanager.sh) as root.' }
+    $port = Get-FreeTcpPort
+    $config = Join-Path $Directory 'alertmanager.yml'
+    "route:`n  receiver: nobody`nreceivers:`n  - name: nobody`n" | Set-Content $config
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($executable.Source)
+    foreach ($a in "--config.file=$config", "--storage.path=$(Join-Path $Directory 'alertmanager-data')", "--web.listen-address=127.0.0.1:$port", '--cluster.listen-address=', '--log.level=warn') { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardError = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $server = [pscustomobject]@{ Process = $process; BaseUri = "http://127.0.0.1:$port" }
+    $deadline = [DateTime]::UtcNow.AddSeconds(30)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        try { $null = Invoke-RestMethod "$($server.BaseUri)/-/ready" -TimeoutSec 2; return $server } catch { }
+        Start-Sleep -Milliseconds 200
+    }
+    Stop-TestAlertmanager $server
+    throw 'Alertmanager did not become ready within 30 s.'
+}
+
+function Wait-AlertmanagerAlert([string] $AlertmanagerUri, [string] $AlertName, [int] $TimeoutSeconds = 60) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        $alert = @(Invoke-RestMethod "$AlertmanagerUri/api/v2/alerts" -TimeoutSec 5 | Where-Object { $_.labels.alertname -eq $AlertName })
+        if ($alert.Count -gt 0) { return $alert[0] }
+        Start-Sleep -Milliseconds 250
+    }
+    throw "Alertmanager never received alert '$AlertName' within $TimeoutSeconds s."
+}
+
+function Stop-TestAlertmanager($Server) {
+    if (-not $Server) { return }
+    if (-not $Server.Process.HasExited) {
+        $Server.Process.Kill()
+        $null = $Server.Process.WaitForExit(10000)
+    }
+}
+
+# The notification receivers (Slack, Teams, generic webhook, Grafana annotations) in one stand-in process.
+function Start-NotificationStandIn([string] $Secret, [string] $Token) {
+    Start-StandInProcess @('notifications', '--secret', $Secret, '--token', $Token)
+}
+
+function Set-NotificationMode($Server, [ValidateSet('ok', 'hang', '500')] [string] $Mode) {
+    $null = Invoke-RestMethod -Method Post "$($Server.BaseUri)/_control/mode" -ContentType 'application/json' -Body (@{ mode = $Mode } | ConvertTo-Json)
+}
+
+function Get-NotificationReceived($Server) {
+    # Piped, so the JSON array comes out as one object per notification.
+    Invoke-RestMethod "$($Server.BaseUri)/_control/received" -TimeoutSec 5 | ForEach-Object { $_ }
 }
 
 function Set-BackendTraffic($Server, [hashtable] $Settings) {

@@ -15,20 +15,20 @@ BeforeAll {
         'Copy-FlagAudit'           = @{ Parameters = 'Confirm', 'From', 'Reason', 'To', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.Postgres.LedgerCopyResult'; Impact = 'Medium' }
         'Get-Flag'                 = @{ Parameters = 'Environment', 'Flag', 'Store'; OutputType = 'PMS.Flags.Engine.Flags.FlagState' }
         'Get-FlagAudit'            = @{ Parameters = 'Environment', 'EventType', 'First', 'Flag', 'IncludePending', 'Ledger', 'Newest', 'Since', 'Until', 'User'; OutputType = 'PMS.Flags.Engine.Ledger.AuditEvent' }
-        'Invoke-EmergencyRollback' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollbacks.RollbackResult'; Impact = 'High' }
+        'Invoke-EmergencyRollback' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Notify', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollbacks.RollbackResult'; Impact = 'High' }
         'Set-FlagPercentage'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'OverrideReadiness', 'Percentage', 'Reason', 'Rule', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'Medium' }
         'Test-FlagAuditChain'      = @{ Parameters = 'CheckpointPath', 'ExpectedHead', 'Ledger', 'Path', 'PublicKeyPath'; OutputType = 'PMS.Flags.Engine.Ledger.ChainVerification' }
         'New-FlagAuditCheckpoint'  = @{ Parameters = 'CheckpointPath', 'Confirm', 'Ledger', 'Reason', 'SigningKeyPath', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.Checkpoints.Checkpoint'; Impact = 'Medium' }
         'Repair-FlagLedger'        = @{ Parameters = 'Confirm', 'Ledger', 'Path', 'Reason', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.Checkpoints.LedgerRepairResult'; Impact = 'Medium' }
         'Sync-FlagLedger'          = @{ Parameters = 'Confirm', 'Ledger', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.AuditEvent'; Impact = 'Medium' }
-        'New-FlagGuardrail'        = @{ Parameters = 'BadQuery', 'Cohort', 'Control', 'Deployment', 'FalseAlarmRate', 'Flag', 'FlagLabel', 'For', 'HealthUrl', 'KubeConfig', 'KubeContext', 'MaximumLatencySeconds', 'MinimumRelativeRegression', 'MinimumSamples', 'MinimumTraffic', 'MinimumTrafficQuery', 'Name', 'Namespace', 'NoData', 'Operator', 'Preset', 'PrometheusUrl', 'Query', 'Severity', 'Threshold', 'TotalQuery', 'Treatment', 'VariantLabel', 'Window'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailDefinition' }
+        'New-FlagGuardrail'        = @{ Parameters = 'AlertmanagerUrl', 'AlertName', 'BadQuery', 'Cohort', 'Control', 'Deployment', 'FalseAlarmRate', 'Flag', 'FlagLabel', 'For', 'HealthUrl', 'KubeConfig', 'KubeContext', 'Matcher', 'MaximumLatencySeconds', 'MinimumRelativeRegression', 'MinimumSamples', 'MinimumTraffic', 'MinimumTrafficQuery', 'Name', 'Namespace', 'NoData', 'Operator', 'Preset', 'PrometheusUrl', 'Query', 'Severity', 'Threshold', 'TotalQuery', 'Treatment', 'VariantLabel', 'Window'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailDefinition' }
         'Test-FlagGuardrail'       = @{ Parameters = 'Guardrail'; OutputType = 'PMS.Flags.Engine.Guardrails.GuardrailResult' }
-        'Start-FlagRollout'        = @{ Parameters = 'ApprovalTicket', 'BakeTime', 'Confirm', 'Environment', 'Flag', 'Guardrail', 'Ledger', 'NoWait', 'OverrideReadiness', 'PollInterval', 'Reason', 'Rule', 'Stages', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
-        'Step-FlagRollout'         = @{ Parameters = 'Confirm', 'Environment', 'Flag', 'Ledger', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'Low' }
+        'Start-FlagRollout'        = @{ Parameters = 'ApprovalTicket', 'BakeTime', 'Confirm', 'Environment', 'Flag', 'Guardrail', 'Ledger', 'Notify', 'NoWait', 'OverrideReadiness', 'PollInterval', 'Reason', 'Rule', 'Stages', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
+        'Step-FlagRollout'         = @{ Parameters = 'Confirm', 'Environment', 'Flag', 'Ledger', 'Notify', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'Low' }
         'Get-FlagRollout'          = @{ Parameters = 'Active', 'Environment', 'Flag', 'Ledger', 'RolloutId', 'Store'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState' }
         'Suspend-FlagRollout'      = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
         'Resume-FlagRollout'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutState'; Impact = 'Medium' }
-        'Stop-FlagRollout'         = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'High' }
+        'Stop-FlagRollout'         = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Notify', 'Reason', 'RolloutId', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollouts.RolloutStepResult'; Impact = 'High' }
         'Get-PmsDeploymentHealth'  = @{ Parameters = 'ConfigMap', 'Deployment', 'HealthUrl', 'KubeConfig', 'KubeContext', 'Namespace'; OutputType = 'PMS.Flags.Engine.Kubernetes.DeploymentHealth' }
         'Restart-PmsDeployment'    = @{ Parameters = 'Confirm', 'Deployment', 'KubeConfig', 'KubeContext', 'Ledger', 'Namespace', 'Reason', 'Timeout', 'User', 'Wait', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Kubernetes.DeploymentRolloutResult'; Impact = 'Medium' }
         'Undo-PmsDeployment'       = @{ Parameters = 'Confirm', 'Deployment', 'Force', 'KubeConfig', 'KubeContext', 'Ledger', 'Namespace', 'Reason', 'Timeout', 'ToRevision', 'User', 'Wait', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Kubernetes.DeploymentRolloutResult'; Impact = 'High' }
@@ -43,6 +43,10 @@ BeforeAll {
         'New-FlagChecklist'        = @{ Parameters = 'Confirm', 'Environment', 'Flag', 'Ledger', 'Plan', 'Reason', 'Store', 'Template', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Readiness.ReadinessReport'; Impact = 'Low' }
         'Approve-FlagChecklistItem' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Evidence', 'Flag', 'Item', 'Ledger', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Readiness.ChecklistItemStatus'; Impact = 'Low' }
         'Test-FlagReadiness'       = @{ Parameters = 'Environment', 'Flag', 'Ledger', 'Plan', 'Store'; OutputType = 'PMS.Flags.Engine.Readiness.ReadinessReport' }
+        'Export-FlagAlertRule'     = @{ Parameters = 'Confirm', 'Force', 'Guardrail', 'GroupName', 'Path', 'WhatIf'; OutputType = 'System.String', 'System.IO.FileInfo'; Impact = 'Medium' }
+        'New-FlagNotification'     = @{ Parameters = 'ApprovalTicket', 'BakeTime', 'Contact', 'DashboardUrl', 'Environment', 'Flag', 'Format', 'Ledger', 'NextSteps', 'Reason', 'Rollout', 'Stages', 'StartTime', 'Store', 'Template', 'TemplatePath'; OutputType = 'PMS.Flags.Engine.Notifications.FlagNotification' }
+        'New-FlagNotificationChannel' = @{ Parameters = 'Grafana', 'Name', 'Slack', 'Teams', 'TimeoutSec', 'Token', 'Uri', 'Webhook'; OutputType = 'PMS.Flags.Engine.Notifications.NotificationChannel' }
+        'Send-FlagNotification'    = @{ Parameters = 'Channel', 'Confirm', 'Ledger', 'Notification', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Notifications.NotificationDelivery'; Impact = 'Low' }
     }
 
     # The cmdlets that act on one rollout: named by -RolloutId (piped by property name from Get-FlagRollout) or by
@@ -102,7 +106,8 @@ Describe 'Cmdlet <_>' -Tag Surface -ForEach @(
     'Get-PmsMigration', 'Invoke-PmsMigration', 'Test-PmsDatabase', 'Get-PmsDatabaseTable',
     'Copy-FlagAudit',
     'Invoke-PlannedRollback',
-    'New-FlagChecklist', 'Approve-FlagChecklistItem', 'Test-FlagReadiness'
+    'New-FlagChecklist', 'Approve-FlagChecklistItem', 'Test-FlagReadiness',
+    'Export-FlagAlertRule', 'New-FlagNotification', 'New-FlagNotificationChannel', 'Send-FlagNotification'
 ) {
     BeforeAll {
         $name = $_
@@ -137,6 +142,7 @@ Describe 'Cmdlet <_>' -Tag Surface -ForEach @(
 BeforeDiscovery {
     $script:PipedByFlag = 'Disable-Flag', 'Enable-Flag', 'Get-Flag', 'Get-FlagAudit', 'Invoke-EmergencyRollback', 'Set-FlagPercentage', 'Start-FlagRollout', 'Get-FlagRollout', 'Test-FlagPropagation', 'Invoke-PlannedRollback'
     $script:PipedByFlag += 'New-FlagChecklist', 'Approve-FlagChecklistItem', 'Test-FlagReadiness'
+    $script:PipedByFlag += 'New-FlagNotification'
     # Cmdlets whose -Flag or -Environment does not name what they act on, so nothing pipes a flag into them.
     $script:NotFlagTargets = @{
         'New-FlagGuardrail'   = 'its -Flag names the flag whose cohorts a guardrail compares'
@@ -221,7 +227,7 @@ Describe 'Parameter details' -Tag Surface {
 
     It 'New-FlagGuardrail has a Preset set (default), a Custom set, a Health set and a Deployment set, with the pinned choices' {
         $command = Get-Command New-FlagGuardrail
-        @($command.ParameterSets.Name | Sort-Object) | Should -Be @('Cohort', 'CohortCustom', 'Custom', 'Deployment', 'Health', 'Preset')
+        @($command.ParameterSets.Name | Sort-Object) | Should -Be @('Alertmanager', 'Cohort', 'CohortCustom', 'Custom', 'Deployment', 'Health', 'Preset')
         $command.DefaultParameterSet | Should -Be 'Preset'
         $validValues = { param($p) @($command.Parameters[$p].Attributes.Where({ $_ -is [System.Management.Automation.ValidateSetAttribute] }).ValidValues) }
         & $validValues 'Preset' | Should -Be @('HighErrorRate', 'SlowResponseTime')

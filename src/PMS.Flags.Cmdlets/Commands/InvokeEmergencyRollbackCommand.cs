@@ -13,6 +13,10 @@ public sealed class InvokeEmergencyRollbackCommand : FlagChangeCommandBase
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    // Channels told AFTER the flag is off; a failed or hanging one is a warning and an audit event, never a delay before.
+    [Parameter]
+    public Engine.Notifications.NotificationChannel[]? Notify { get; set; }
+
     protected override void ProcessFlagRecord()
     {
         var store = ResolveStore(Store);
@@ -46,5 +50,6 @@ public sealed class InvokeEmergencyRollbackCommand : FlagChangeCommandBase
         }
 
         WriteObject(result);
+        NotifyAfter(Notify, ledger, User, (notifier, ct) => notifier.RolledBackAsync(result.Flag, result.Environment, null, ct));
     }
 }

@@ -15,6 +15,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     private const string CohortSet = "Cohort";
     private const string CohortCustomSet = "CohortCustom";
     private const string DeploymentSet = "Deployment";
+    private const string AlertmanagerSet = "Alertmanager";
 
     // Preset and Cohort stay strings: they name factory methods, not an engine enum. Severity and NoData are the
     // engine's enums (the loader nested module resolves the engine before PowerShell scans this assembly); their
@@ -38,6 +39,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     [Parameter(ParameterSetName = HealthSet)]
     [Parameter(ParameterSetName = CohortSet)]
     [Parameter(ParameterSetName = DeploymentSet)]
+    [Parameter(ParameterSetName = AlertmanagerSet)]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
@@ -56,6 +58,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     [Parameter(ParameterSetName = CustomSet)]
     [Parameter(ParameterSetName = HealthSet)]
     [Parameter(ParameterSetName = DeploymentSet)]
+    [Parameter(ParameterSetName = AlertmanagerSet)]
     public TimeSpan For { get; set; } = TimeSpan.Zero;
 
     [Parameter(ParameterSetName = CustomSet)]
@@ -63,6 +66,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     [Parameter(ParameterSetName = CohortSet)]
     [Parameter(ParameterSetName = CohortCustomSet)]
     [Parameter(ParameterSetName = DeploymentSet)]
+    [Parameter(ParameterSetName = AlertmanagerSet)]
     [ValidateSet("Critical", "Warning")]
     public GuardrailSeverity Severity { get; set; } = GuardrailSeverity.Critical;
 
@@ -88,6 +92,17 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
     [Parameter(ParameterSetName = DeploymentSet)]
     [ValidateNotNullOrEmpty]
     public string? KubeContext { get; set; }
+
+    // The Alertmanager guardrail: breaches while that alert fires there, so existing alert rules guard a rollout.
+    [Parameter(Mandatory = true, ParameterSetName = AlertmanagerSet)]
+    public Uri? AlertmanagerUrl { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = AlertmanagerSet)]
+    [ValidateNotNullOrEmpty]
+    public string? AlertName { get; set; }
+
+    [Parameter(ParameterSetName = AlertmanagerSet)]
+    public System.Collections.Hashtable? Matcher { get; set; }
 
     [Parameter]
     [ValidateSet("Pause", "Fail", "Pass")]
@@ -154,6 +169,7 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
         var severity = Severity;
         var definition = ParameterSetName switch
         {
+            AlertmanagerSet => GuardrailDefinition.ForAlertmanager(AlertmanagerUrl!, AlertName!, Matchers(), Name, For, severity, noData),
             PresetSet => GuardrailPresets.Create(Preset, PrometheusUrl!, noData, MinimumTrafficQuery, MinimumTraffic),
             DeploymentSet => GuardrailDefinition.ForDeployment(Namespace, Deployment!, KubeConfig is null ? null : ResolvePath(KubeConfig), KubeContext, Name, For, severity, noData),
             CustomSet => GuardrailDefinition.ForPrometheus(Name!, PrometheusUrl!, Query, GuardrailOperators.Parse(Operator), Threshold, For, severity, noData, MinimumTrafficQuery, MinimumTraffic),
@@ -180,4 +196,8 @@ public sealed class NewFlagGuardrailCommand : FlagCmdletBase
         WriteVerbose($"Guardrail {definition}; no data means {definition.NoData}.");
         WriteObject(definition);
     }
+
+    private Dictionary<string, string> Matchers()
+        => Matcher?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => Convert.ToString(e.Key, System.Globalization.CultureInfo.InvariantCulture) ?? "", e => Convert.ToString(e.Value, System.Globalization.CultureInfo.InvariantCulture) ?? "", StringComparer.Ordinal)
+           ?? new Dictionary<string, string>();
 }

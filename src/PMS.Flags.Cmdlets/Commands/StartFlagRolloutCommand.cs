@@ -66,6 +66,10 @@ public sealed class StartFlagRolloutCommand : FlagCmdletBase
     [Parameter]
     public ILedger? Ledger { get; set; }
 
+    // Told after each change the rollout makes (start, stage, completion, rollback), never before it.
+    [Parameter]
+    public Engine.Notifications.NotificationChannel[]? Notify { get; set; }
+
     protected override void ProcessFlagRecord()
     {
         if (PollInterval <= TimeSpan.Zero)
@@ -109,7 +113,9 @@ public sealed class StartFlagRolloutCommand : FlagCmdletBase
         {
             var started = await engine.StartAsync(plan, ct).ConfigureAwait(false);
             log.Engine.Verbose($"Rollout {started.RolloutId} started at {FlagPercentage.Format(started.Percentage ?? 0)}%.");
-            return NoWait ? started : await DriveAsync(engine, started, log, ct).ConfigureAwait(false);
+            var notifier = Notifier(ledger, log);
+            await notifier.RolloutStartedAsync(started, ct).ConfigureAwait(false);
+            return NoWait ? started : await DriveAsync(engine, started, notifier, log, ct).ConfigureAwait(false);
         });
         WriteObject(state);
     }
@@ -118,7 +124,10 @@ public sealed class StartFlagRolloutCommand : FlagCmdletBase
     /// Steps the rollout until it ends or pauses, sleeping between steps. Every decision is in the ledger before the
     /// next sleep, so Ctrl+C at any point leaves a rollout that Step-FlagRollout or Resume-FlagRollout can continue.
     /// </summary>
-    private async Task<RolloutState> DriveAsync(RolloutEngine engine, RolloutState state, PipelineLog log, CancellationToken cancellationToken)
+    private Engine.Notifications.FlagNotifier Notifier(ILedger ledger, PipelineLog log)
+        => new(Notify ?? Array.Empty<Engine.Notifications.NotificationChannel>(), AuditTrailFor(ledger, log.Engine), UserIdentity.Resolve(User));
+
+    private async Task<RolloutState> DriveAsync(RolloutEngine engine, RolloutState state, Engine.Notifications.FlagNotifier notifier, PipelineLog log, CancellationToken cancellationToken)
     {
         var progress = new ProgressRecord(1, $"Rollout of {state.Flag} in {state.Environment}", "starting");
         while (true)
@@ -126,6 +135,7 @@ public sealed class StartFlagRolloutCommand : FlagCmdletBase
             var step = await engine.StepAsync(state.RolloutId, state.StartedBy, cancellationToken).ConfigureAwait(false);
             state = step.State;
             log.Engine.Verbose($"Step: {step.Action} — {step.Reason}");
+            await notifier.SteppedAsync(step, cancellationToken).ConfigureAwait(false);
             log.Post(() =>
             {
                 if (ReportStep(step) is { } reportFailure)

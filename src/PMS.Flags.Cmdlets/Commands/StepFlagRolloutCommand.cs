@@ -9,6 +9,9 @@ namespace PMS.Flags.Cmdlets.Commands;
 [OutputType(typeof(RolloutStepResult))]
 public sealed class StepFlagRolloutCommand : RolloutCommandBase
 {
+    [Parameter]
+    public Engine.Notifications.NotificationChannel[]? Notify { get; set; }
+
     protected override void ProcessFlagRecord()
     {
         var id = ResolveRollout(out var target);
@@ -25,5 +28,7 @@ public sealed class StepFlagRolloutCommand : RolloutCommandBase
         {
             WriteWarning(reportFailure);
         }
+
+        NotifyAfter(Notify, ResolveLedger(Ledger), User, (notifier, ct) => notifier.SteppedAsync(result, ct));
     }
 }

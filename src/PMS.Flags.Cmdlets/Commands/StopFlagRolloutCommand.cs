@@ -22,6 +22,9 @@ public sealed class StopFlagRolloutCommand : RolloutCommandBase
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    [Parameter]
+    public Engine.Notifications.NotificationChannel[]? Notify { get; set; }
+
     protected override void ProcessFlagRecord()
     {
         var id = ResolveRollout(out var target);
@@ -38,5 +41,7 @@ public sealed class StopFlagRolloutCommand : RolloutCommandBase
         {
             WriteWarning(reportFailure);
         }
+
+        NotifyAfter(Notify, ResolveLedger(Ledger), User, (notifier, ct) => notifier.SteppedAsync(result, ct));
     }
 }

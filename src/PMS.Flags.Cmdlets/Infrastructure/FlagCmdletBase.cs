@@ -232,6 +232,25 @@ public abstract class FlagCmdletBase : PSCmdlet
         readinessPolicy = Run((log, ct) => new ReadinessGate(store, AuditTrailFor(ledger, log.Engine)).EnsureReadyAsync(flag, environment, plan, overriding ? reason : null, user, ticket, ct));
     }
 
+    /// <summary>
+    /// The -Notify hook: runs AFTER the command's work, sends through each channel within its short timeout, records
+    /// the outcome, and turns failures into warnings; it never throws, so a rollback's result stands whatever the
+    /// receivers do. Empty channels: nothing at all happens (no HTTP stack is loaded).
+    /// </summary>
+    private protected void NotifyAfter(IReadOnlyList<object>? channels, ILedger ledger, string? user, Func<Engine.Notifications.FlagNotifier, CancellationToken, Task<IReadOnlyList<Engine.Notifications.NotificationDelivery>>> send)
+    {
+        if (channels is null || channels.Count == 0)
+        {
+            return;
+        }
+
+        Run(async (log, ct) =>
+        {
+            var notifier = new Engine.Notifications.FlagNotifier(channels.Cast<Engine.Notifications.NotificationChannel>().ToArray(), AuditTrailFor(ledger, log.Engine), UserIdentity.Resolve(user));
+            return await send(notifier, ct).ConfigureAwait(false);
+        });
+    }
+
     /// <summary>Runs work with a rollout engine over this store and ledger; the engine folds its state from the ledger each time.</summary>
     private protected T RunWithRollouts<T>(IFlagStore store, ILedger ledger, Func<RolloutEngine, PipelineLog, CancellationToken, Task<T>> work)
         => Run(async (log, ct) =>

@@ -176,6 +176,23 @@ public static class ErrorCatalogue
         new("CheckpointFileMalformed", FlagsErrorKind.InvalidData, "The checkpoint file holds something that is not a checkpoint (or is a folder); nothing was changed."),
         new("CheckpointUnwritable", FlagsErrorKind.WriteError, "The checkpoint file cannot be written."),
         new("ExpectedHeadInvalid", FlagsErrorKind.InvalidArgument, "-ExpectedHead is not a SHA-256 hash (64 hexadecimal digits)."),
+
+        // Alert rules and notifications (Guardrails/AlertRuleFile, Guardrails/AlertmanagerGuardrail, Notifications/).
+        new("AlertRuleGuardrailRequired", FlagsErrorKind.InvalidArgument, "There is no guardrail to write as an alert rule."),
+        new("AlertRuleGroupInvalid", FlagsErrorKind.InvalidArgument, "The rule group name is not usable (letters, digits, '_', '.', ':' and '-')."),
+        new("AlertRuleKindUnsupported", FlagsErrorKind.InvalidArgument, "Only Prometheus guardrails can be written as alert rules."),
+        new("AlertRuleQueryInvalid", FlagsErrorKind.InvalidArgument, "A guardrail's query is not valid PromQL; no rule file was written."),
+        new("GuardrailAlertNameRequired", FlagsErrorKind.InvalidArgument, "An Alertmanager guardrail needs the name of the alert it watches."),
+        new("GuardrailMatcherInvalid", FlagsErrorKind.InvalidArgument, "An Alertmanager guardrail's matcher label is not a Prometheus label name (or is alertname, which -AlertName sets)."),
+        new("NotificationTemplateUnknown", FlagsErrorKind.InvalidArgument, "The notification template is not PreRollout, Rollback or RolloutComplete."),
+        new("NotificationTemplateUnreadable", FlagsErrorKind.ResourceUnavailable, "The -TemplatePath file cannot be read."),
+        new("NotificationPlaceholderUnknown", FlagsErrorKind.InvalidData, "The template uses a [PLACEHOLDER] PMS.Flags cannot fill; nothing was sent."),
+        new("NotificationFormatUnknown", FlagsErrorKind.InvalidArgument, "The notification format is not Text or Markdown."),
+        new("NotificationNothingToReport", FlagsErrorKind.ObjectNotFound, "The ledger holds no rollback (or completed rollout) of the flag to report."),
+        new("NotificationChannelInvalid", FlagsErrorKind.InvalidArgument, "The channel kind, URI or timeout is not usable."),
+        new("NotificationChannelInsecure", FlagsErrorKind.InvalidArgument, "A channel to a non-loopback host over plain http: its URI or token would cross the network in clear text."),
+        new("NotificationTokenRequired", FlagsErrorKind.InvalidArgument, "A Grafana channel needs -Token."),
+        new("NotificationFailed", FlagsErrorKind.ConnectionError, "The receiver did not take the notification (timeout, refused, or an HTTP error); the failure is recorded as notification_failed."),
     };
 
     public static ErrorCatalogueEntry? Find(string errorId) => All.FirstOrDefault(e => e.ErrorId == errorId);

@@ -16,6 +16,7 @@ public sealed class GuardrailDefinition
     public const string HttpHealthKind = "HttpHealth";
     public const string CohortKind = "Cohort";
     public const string DeploymentKind = "Deployment";
+    public const string AlertmanagerKind = "Alertmanager";
 
     public required string Kind { get; init; }
 
@@ -89,6 +90,15 @@ public sealed class GuardrailDefinition
 
     public string? KubeContext { get; init; }
 
+    /// <summary>Alertmanager guardrail: the Alertmanager whose firing alerts are read (<c>GET /api/v2/alerts</c>).</summary>
+    public Uri? AlertmanagerUrl { get; init; }
+
+    /// <summary>Alertmanager guardrail: the alert (its <c>alertname</c> label) that breaches the guardrail while it fires.</summary>
+    public string? AlertName { get; init; }
+
+    /// <summary>Alertmanager guardrail: further label equalities an alert must carry (e.g. service=pms-api), sorted by name.</summary>
+    public IReadOnlyDictionary<string, string> Matchers { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>
     /// The alert expression this guardrail stands for, as a Prometheus rule would write it; for the presets exactly the
     /// playbook's <c>expr</c>.
@@ -98,6 +108,7 @@ public sealed class GuardrailDefinition
         HttpHealthKind => $"GET {HealthUrl} -> 2xx{(Threshold is { } t ? $" within {GuardrailResult.Number(t)}s" : "")}",
         CohortKind => CohortQueries.Describe(this),
         DeploymentKind => $"deployment {Namespace}/{Deployment}: every pod ready, no container restarted",
+        AlertmanagerKind => $"ALERTS{{{string.Join(", ", new[] { $"alertname=\"{AlertName}\"" }.Concat(Matchers.Select(m => $"{m.Key}=\"{m.Value}\"")))}}} firing in Alertmanager {AlertmanagerUrl?.Authority}",
         _ => $"{Query} {Operator.Symbol()} {(Threshold is { } threshold ? GuardrailResult.Number(threshold) : "?")}",
     };
 
@@ -206,6 +217,30 @@ public sealed class GuardrailDefinition
         return definition;
     }
 
+    /// <summary>
+    /// An Alertmanager guardrail: breaches while the named alert (and every matcher) is active in Alertmanager, so a
+    /// team's existing alert rules guard a rollout without restating their PromQL.
+    /// </summary>
+    public static GuardrailDefinition ForAlertmanager(Uri alertmanagerUrl, string alertName, IReadOnlyDictionary<string, string>? matchers = null, string? name = null, TimeSpan? forDuration = null, GuardrailSeverity severity = GuardrailSeverity.Critical, NoDataPolicy noData = NoDataPolicy.Pause)
+    {
+        var definition = new GuardrailDefinition
+        {
+            Kind = AlertmanagerKind,
+            // Named after its alert; a blank alert name is reported as such by Validate, not as a missing guardrail name.
+            Name = !string.IsNullOrWhiteSpace(name) ? name : string.IsNullOrWhiteSpace(alertName) ? AlertmanagerKind : alertName,
+            AlertmanagerUrl = alertmanagerUrl,
+            AlertName = alertName,
+            Matchers = new SortedDictionary<string, string>(matchers?.ToDictionary(m => m.Key, m => m.Value) ?? new Dictionary<string, string>(), StringComparer.Ordinal),
+            Operator = GuardrailOperator.GreaterThan,
+            Threshold = 0,
+            For = forDuration ?? TimeSpan.Zero,
+            Severity = severity,
+            NoData = noData,
+        };
+        definition.Validate();
+        return definition;
+    }
+
     /// <summary>Throws a FlagsException with a stable ErrorId for the first thing wrong.</summary>
     public void Validate()
     {
@@ -268,8 +303,23 @@ public sealed class GuardrailDefinition
                 }
 
                 break;
+            case AlertmanagerKind:
+                RequireUrl(AlertmanagerUrl, "AlertmanagerUrl");
+                if (string.IsNullOrWhiteSpace(AlertName))
+                {
+                    throw Invalid("GuardrailAlertNameRequired", $"Guardrail '{Name}' needs the name of the alert to watch.");
+                }
+
+                // alertname is -AlertName's; a matcher on it too would make the guardrail watch an alert it does not name.
+                var badLabel = Matchers.Keys.FirstOrDefault(label => !CohortQueries.IsLabelName(label) || label == "alertname");
+                if (badLabel is not null)
+                {
+                    throw Invalid("GuardrailMatcherInvalid", $"Guardrail '{Name}': '{badLabel}' is not a usable matcher label (a Prometheus label name other than alertname, which -AlertName sets).");
+                }
+
+                break;
             default:
-                throw Invalid("GuardrailKindUnknown", $"Guardrail '{Name}' has kind '{Kind}'; known kinds: {PrometheusKind}, {HttpHealthKind}, {CohortKind}, {DeploymentKind}.");
+                throw Invalid("GuardrailKindUnknown", $"Guardrail '{Name}' has kind '{Kind}'; known kinds: {PrometheusKind}, {HttpHealthKind}, {CohortKind}, {DeploymentKind}, {AlertmanagerKind}.");
         }
     }
 
@@ -293,6 +343,12 @@ public sealed class GuardrailDefinition
             o["deployment"] = Deployment;
             o["kubeconfig"] = KubeConfig;
             o["kube_context"] = KubeContext;
+        }
+        else if (Kind == AlertmanagerKind)
+        {
+            o["alertmanager_url"] = AlertmanagerUrl?.AbsoluteUri;
+            o["alert_name"] = AlertName;
+            o["matchers"] = new JObject(Matchers.Select(m => new JProperty(m.Key, m.Value)));
         }
         else if (Kind == HttpHealthKind)
         {
@@ -362,6 +418,9 @@ public sealed class GuardrailDefinition
                 Deployment = (string?)o["deployment"],
                 KubeConfig = (string?)o["kubeconfig"],
                 KubeContext = (string?)o["kube_context"],
+                AlertmanagerUrl = ReadUri(o["alertmanager_url"]),
+                AlertName = (string?)o["alert_name"],
+                Matchers = new SortedDictionary<string, string>((o["matchers"] as JObject)?.Properties().ToDictionary(p => p.Name, p => (string?)p.Value ?? "") ?? new Dictionary<string, string>(), StringComparer.Ordinal),
             };
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException or InvalidCastException or OverflowException or UriFormatException)

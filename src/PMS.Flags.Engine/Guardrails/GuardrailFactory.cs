@@ -36,6 +36,7 @@ public sealed class GuardrailFactory : IDisposable
             GuardrailDefinition.HttpHealthKind => new HttpHealthGuardrail(definition, new GuardrailHttp(client.Value, options, retryServerErrors: false), time),
             GuardrailDefinition.CohortKind => new CohortGuardrail(definition, new GuardrailHttp(client.Value, options, retryServerErrors: true), time),
             GuardrailDefinition.DeploymentKind => new DeploymentGuardrail(definition, time),
+            GuardrailDefinition.AlertmanagerKind => new AlertmanagerGuardrail(definition, new GuardrailHttp(client.Value, options, retryServerErrors: true), time),
             _ => throw new InvalidOperationException($"Unreachable: kind '{definition.Kind}' passed validation."),
         };
     }

@@ -38,6 +38,8 @@ public static class AuditEventTypes
         Readiness.ChecklistEventTypes.Created,
         Readiness.ChecklistEventTypes.ItemApproved,
         Readiness.ChecklistEventTypes.ReadinessOverridden,
+        Notifications.NotificationEventTypes.Sent,
+        Notifications.NotificationEventTypes.Failed,
     };
 
     public static bool IsKnown(string eventType) => Known.Contains(eventType, StringComparer.OrdinalIgnoreCase);

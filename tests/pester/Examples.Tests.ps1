@@ -1,0 +1,136 @@
+#Requires -Version 7.4
+# The examples/ scripts, one per playbook section, run as a user would (a child pwsh importing the BUILT module)
+# against the stand-ins and real services, and asserted on through what they leave behind: the flag document, the
+# ledger, the files they write and what the receivers got. Not run here: configmap-restart.ps1 and
+# troubleshooting-flag-not-taking-effect.ps1 (a Kubernetes cluster; the Kubernetes tests cover their cmdlets),
+# planned-rollback-with-migration.ps1 (Invoke-PlannedRollback is another issue's) and checklist.ps1 (issue 16 part A).
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'PesterHelpers.ps1')
+    . (Join-Path $PSScriptRoot 'Servers.ps1')
+    $script:savedEnvironment = Save-PmsEnvironment
+    $script:Examples = Join-Path $PSScriptRoot '../../examples'
+
+    function Invoke-Example([string] $Name, [hashtable] $Parameters) {
+        $arguments = @('-ModulePath', $env:PMS_FLAGS_MODULE)
+        foreach ($key in $Parameters.Keys) { $arguments += "-$key"; $arguments += "$($Parameters[$key])" }
+        $output = & $script:DotnetExe $script:PwshDll -NoProfile -NonInteractive -File (Join-Path $script:Examples $Name) @arguments 2>&1
+        [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($output | Out-String) }
+    }
+
+    function New-ExampleRoot {
+        $root = Join-Path ([IO.Path]::GetTempPath()) ('pms-flags-example-' + [guid]::NewGuid().ToString('N'))
+        $null = New-Item -ItemType Directory -Force $root
+        $flagFile = Join-Path $root 'feature_flags.json'
+        [IO.File]::WriteAllText($flagFile, '{ "staging": { "new_reports": false, "telehealth_appointments_enabled": false }, "production": { "telehealth_appointments_enabled": { "enabled": true, "rollout_percentage": 25 } } }')
+        [pscustomobject]@{ Root = $root; FlagFile = $flagFile; Ledger = Join-Path $root 'audit.jsonl' }
+    }
+
+    function Read-Ledger([string] $Path) { @(Get-Content -LiteralPath $Path | ForEach-Object { $_ | ConvertFrom-Json }) }
+
+    $script:Secret = 'hook' + [guid]::NewGuid().ToString('N')
+    $script:GrafanaToken = 'glsa_' + [guid]::NewGuid().ToString('N')
+    $script:receivers = Start-NotificationStandIn -Secret $script:Secret -Token $script:GrafanaToken
+}
+
+AfterAll {
+    Stop-StandIn $script:receivers
+    Restore-PmsEnvironment $script:savedEnvironment
+}
+
+Describe 'The playbook examples' -Tag Examples {
+    BeforeEach { $example = New-ExampleRoot }
+    AfterEach { if ($example -and (Test-Path -LiteralPath $example.Root)) { Remove-Item -LiteralPath $example.Root -Recurse -Force } }
+
+    It 'local-rollout.ps1 (gradual rollout, emergency rollback, audit): 5/25/50/100 %, then off, with a valid chain' {
+        $run = Invoke-Example 'local-rollout.ps1' @{ WorkDirectory = $example.Root }
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $events = Read-Ledger (Join-Path $example.Root 'audit.jsonl')
+        @($events | Where-Object event_type -EQ 'feature_flag_toggled' | ForEach-Object rollout_percentage)[0..3] | Should -Be @(5, 25, 50, 100)
+        @($events.event_type) | Should -Contain 'emergency_rollback'
+        (Get-Content -Raw (Join-Path $example.Root 'feature_flags.json') | ConvertFrom-Json).staging.telehealth_appointments_enabled | Should -BeFalse
+    }
+
+    It 'emergency-rollback.ps1: the flag off, verified and recorded first, then the rollback message to Slack' {
+        $before = @(Get-NotificationReceived $script:receivers).Count
+        $run = Invoke-Example 'emergency-rollback.ps1' @{ WorkDirectory = $example.Root; FlagFile = $example.FlagFile; WebhookUri = "$($script:receivers.BaseUri)/services/T0/B0/$($script:Secret)"; Kind = 'Slack' }
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        (Get-Content -Raw $example.FlagFile | ConvertFrom-Json).production.telehealth_appointments_enabled.enabled | Should -BeFalse
+        $types = @((Read-Ledger $example.Ledger).event_type)
+        [array]::IndexOf($types, 'notification_sent') | Should -BeGreaterThan ([array]::IndexOf($types, 'emergency_rollback'))
+        $slack = @(Get-NotificationReceived $script:receivers | Select-Object -Skip $before)
+        $slack.Count | Should -Be 1
+        $slack[0].body.text | Should -Match 'telehealth_appointments_enabled has been rolled back due to Error rate above 5% after rollout\.'
+        $slack[0].body.text | Should -Match '(?m)^Incident ticket: INC-2001$'
+        $run.Output | Should -Match 'Next steps: root-cause review before re-enabling'
+        $run.Output | Should -Not -Match $script:Secret
+    }
+
+    It 'audit-query-export.ps1: queries the trail, checks the chain and exports JSON and CSV with the playbook''s fields' {
+        $null = Invoke-Example 'emergency-rollback.ps1' @{ WorkDirectory = $example.Root; FlagFile = $example.FlagFile }
+        $run = Invoke-Example 'audit-query-export.ps1' @{ WorkDirectory = $example.Root; LedgerPath = $example.Ledger }
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $json = Get-Content -Raw (Join-Path $example.Root 'audit-production.json') | ConvertFrom-Json
+        @($json).Count | Should -Be @(Read-Ledger $example.Ledger).Count
+        @($json.event_type) | Should -Contain 'emergency_rollback'
+        $csv = Import-Csv (Join-Path $example.Root 'audit-production.csv')
+        @($csv).Count | Should -Be @($json).Count
+        foreach ($field in 'timestamp', 'event_type', 'user_id', 'feature_flag', 'previous_state', 'new_state', 'environment', 'reason') { $csv[0].PSObject.Properties.Name | Should -Contain $field }
+        $run.Output | Should -Match 'Valid\s*:\s*True'
+    }
+
+    It 'alert-rules.ps1: the playbook''s two alerts as a rule file that promtool accepts, and an Alertmanager guardrail' {
+        $alertmanager = Start-TestAlertmanager -Directory $example.Root
+        try {
+            $run = Invoke-Example 'alert-rules.ps1' @{ WorkDirectory = $example.Root; PrometheusUri = 'http://127.0.0.1:9/'; AlertmanagerUri = $alertmanager.BaseUri }
+        }
+        finally { Stop-TestAlertmanager $alertmanager }
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $run.Output | Should -Match 'SUCCESS: 2 rules found'
+        $rules = Get-Content -Raw (Join-Path $example.Root 'alerts.yml')
+        $rules | Should -Match '(?m)^      - alert: HighErrorRate\n        expr: rate\(http_requests_total\{status=~"5\.\."\}\[5m\]\) > 0\.05\n        for: 2m$'
+        $run.Output | Should -Match 'HighErrorRate\s+Critical\s+Healthy'
+    }
+
+    It 'notifications.ps1: the pre-rollout message to Slack, Grafana annotations at each stage, the completion message, all recorded' {
+        $before = @(Get-NotificationReceived $script:receivers).Count
+        $env:PMS_EXAMPLE_GRAFANA_TOKEN = $script:GrafanaToken
+        try {
+            # A SecureString cannot cross a process boundary as text: the child makes it from an environment variable.
+            $script = "& '$((Join-Path $script:Examples 'notifications.ps1'))' -ModulePath '$($env:PMS_FLAGS_MODULE)' -WorkDirectory '$($example.Root)' -FlagFile '$($example.FlagFile)' -SlackUri '$($script:receivers.BaseUri)/services/T0/B0/$($script:Secret)' -GrafanaUri '$($script:receivers.BaseUri)/grafana' -GrafanaToken (ConvertTo-SecureString `$env:PMS_EXAMPLE_GRAFANA_TOKEN -AsPlainText -Force)"
+            $run = Invoke-ChildPwsh -Script $script -WorkDirectory $example.Root
+        }
+        finally { $env:PMS_EXAMPLE_GRAFANA_TOKEN = $null }
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $got = @(Get-NotificationReceived $script:receivers | Select-Object -Skip $before)
+        $slack = @($got | Where-Object receiver -EQ slack)
+        $slack.Count | Should -Be 2
+        $slack[0].body.text | Should -Match '(?m)^- 25% rollout: '
+        $slack[1].body.text | Should -Match 'Feature Rollout Complete: new_reports'
+        @($got | Where-Object receiver -EQ grafana | ForEach-Object { $_.body.tags[2] }) | Should -Be @('rollout_started', 'stage_advanced', 'stage_advanced', 'stage_advanced', 'rollout_completed')
+        @((Read-Ledger $example.Ledger) | Where-Object event_type -EQ 'notification_sent').Count | Should -Be 7
+        $run.Output | Should -Not -Match $script:Secret
+        $run.Output | Should -Not -Match $script:GrafanaToken
+        foreach ($line in ($run.Output -split "`n" | Where-Object { $_ -match '^(Name|Channel)\s' })) { $line.TrimEnd().Length | Should -BeLessOrEqual 80 }
+    }
+
+    It 'launchdarkly-rollout.ps1: the rollout and the kill switch against the LaunchDarkly stand-in' {
+        $token = 'api-example-' + [guid]::NewGuid().ToString('N')
+        $launchDarkly = Start-StandInProcess @('launchdarkly', '--token', $token)
+        $env:LD_API_KEY = $token
+        try {
+            $run = Invoke-Example 'launchdarkly-rollout.ps1' @{ WorkDirectory = $example.Root; ProjectKey = 'pms'; BaseUri = $launchDarkly.BaseUri; Flag = 'patient-portal-v2'; Environment = 'production' }
+            $stored = Invoke-RestMethod "$($launchDarkly.BaseUri)/_control/flags/pms/patient-portal-v2"
+        }
+        finally {
+            $env:LD_API_KEY = $null
+            Stop-StandIn $launchDarkly
+        }
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $run.Output | Should -Not -Match $token
+        $stored.environments.production.on | Should -BeFalse
+        $types = @((Read-Ledger $example.Ledger).event_type)
+        $types | Should -Contain 'rollout_completed'
+        $types | Should -Contain 'emergency_rollback'
+    }
+}
