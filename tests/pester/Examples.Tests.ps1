@@ -114,6 +114,44 @@ Describe 'The playbook examples' -Tag Examples {
         foreach ($line in ($run.Output -split "`n" | Where-Object { $_ -match '^(Name|Channel)\s' })) { $line.TrimEnd().Length | Should -BeLessOrEqual 80 }
     }
 
+    It 'checklist.ps1 (pre-deployment checklist) with the readiness gate ON: refused while items are missing, Ready after the evidence and four-eyes approvals, then the production rollout' {
+        # PesterHelpers.ps1 switches the gate off for the suite; the example shows the real gate, so its child runs with it on.
+        $gate = $env:PMS_FLAGS_READINESS_GATE
+        $env:PMS_FLAGS_READINESS_GATE = $null
+        try { $run = Invoke-Example 'checklist.ps1' @{ WorkDirectory = $example.Root } }
+        finally { $env:PMS_FLAGS_READINESS_GATE = $gate }
+        $run.ExitCode | Should -Be 0 -Because $run.Output
+        $run.Output | Should -Match 'Refused: FlagNotReady,PMS\.Flags\.Cmdlets\.Commands\.StartFlagRolloutCommand'
+        $run.Output | Should -Match 'Verdict: Ready'
+
+        $events = Read-Ledger $example.Ledger
+        $created = @($events | Where-Object event_type -EQ 'checklist_created')
+        $created.Count | Should -Be 1
+        $created[0].environment | Should -Be 'production'
+        $approved = @($events | Where-Object event_type -EQ 'checklist_item_approved')
+        $approved.Count | Should -Be 14
+        @($approved.user_id) | Should -Not -Contain $created[0].user_id
+        @($events.event_type) | Should -Not -Contain 'readiness_overridden'
+        @($events | Where-Object { $_.event_type -eq 'rollout_completed' -and $_.environment -eq 'staging' }).Count | Should -Be 1
+        @($events | Where-Object { $_.event_type -eq 'emergency_rollback' -and $_.environment -eq 'staging' }).Count | Should -Be 1
+        # Only one production rollout started, after every approval, and it recorded the gate's verdict.
+        $started = @($events | Where-Object { $_.event_type -eq 'rollout_started' -and $_.environment -eq 'production' })
+        $started.Count | Should -Be 1
+        $started[0].details.readiness.verdict | Should -Be 'ready'
+        $started[0].details.readiness.checklist_id | Should -Not -BeNullOrEmpty
+        [array]::IndexOf(@($events), $started[0]) | Should -BeGreaterThan ([array]::IndexOf(@($events), $approved[-1]))
+
+        # The verdict, read back from the same ledger and document by this process.
+        $store = Connect-FlagStore -Path $example.FlagFile -NoDefault
+        $ledger = Connect-FlagLedger -Path $example.Ledger -NoDefault 3>$null
+        $report = Test-FlagReadiness -Flag telehealth_appointments_enabled -Environment production -Plan @{ Stages = 5, 25, 50, 100; BakeTime = '00:30:00' } -Store $store -Ledger $ledger
+        $report.Verdict | Should -Be 'Ready'
+        @($report.Items | Where-Object Item -In 'rollback-tested-in-staging', 'staging-validated' | ForEach-Object { "$($_.State)" }) | Should -Be @('Checked', 'Checked')
+        $flag = Get-Flag -Flag telehealth_appointments_enabled -Environment production -Store $store
+        $flag.On | Should -BeTrue
+        $flag.Percentage | Should -Be 5
+    }
+
     It 'launchdarkly-rollout.ps1: the rollout and the kill switch against the LaunchDarkly stand-in' {
         $token = 'api-example-' + [guid]::NewGuid().ToString('N')
         $launchDarkly = Start-StandInProcess @('launchdarkly', '--token', $token)
