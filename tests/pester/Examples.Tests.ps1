@@ -13,7 +13,11 @@ BeforeAll {
 
     function Invoke-Example([string] $Name, [hashtable] $Parameters) {
         $arguments = @('-ModulePath', $env:PMS_FLAGS_MODULE)
-        foreach ($key in $Parameters.Keys) { $arguments += "-$key"; $arguments += "$($Parameters[$key])" }
+        foreach ($key in $Parameters.Keys) {
+            # A switch is passed by its name alone.
+            if ($Parameters[$key] -is [bool]) { if ($Parameters[$key]) { $arguments += "-$key" } }
+            else { $arguments += "-$key"; $arguments += "$($Parameters[$key])" }
+        }
         $output = & $script:DotnetExe $script:PwshDll -NoProfile -NonInteractive -File (Join-Path $script:Examples $Name) @arguments 2>&1
         [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($output | Out-String) }
     }
@@ -150,6 +154,67 @@ Describe 'The playbook examples' -Tag Examples {
         $flag = Get-Flag -Flag telehealth_appointments_enabled -Environment production -Store $store
         $flag.On | Should -BeTrue
         $flag.Percentage | Should -Be 5
+    }
+
+    Context 'planned-rollback-with-migration.ps1 against a real PostgreSQL 15 and the real alembic' {
+        BeforeAll {
+            $script:savedDatabaseUrl = $env:DATABASE_URL
+            $env:DATABASE_URL = $null
+            $script:db = New-TestDatabase 'examples'
+            $script:alembicUrl = "postgresql+psycopg2://$($db.User):$($db.Password)@$($db.Host):$($db.Port)/$($db.Name)"
+            # A copy of the fixture project (0001 .. 0005 head, 0005 reversible), so alembic's __pycache__ stays out of the repository.
+            $script:projectRoot = Join-Path ([IO.Path]::GetTempPath()) ('pms-flags-example-alembic-' + [guid]::NewGuid().ToString('N'))
+            Copy-Item -Recurse (Join-Path $env:PMS_FLAGS_REPO 'tests/fixtures/alembic-project') $projectRoot
+            $script:ini = Join-Path $projectRoot 'alembic.ini'
+
+            function Reset-Database {
+                <# An empty schema migrated to head by the real alembic. #>
+                $null = Invoke-TestPostgresSql 'DROP SCHEMA public CASCADE; CREATE SCHEMA public' $script:db.Name
+                $env:DATABASE_URL = $script:alembicUrl
+                try { $null = & /usr/bin/alembic -c $script:ini upgrade head 2>$null; if ($LASTEXITCODE) { throw "alembic upgrade head failed ($LASTEXITCODE)" } }
+                finally { $env:DATABASE_URL = $null }
+                Get-DatabaseRevision | Should -Be '0005'
+            }
+
+            function Get-DatabaseRevision { Invoke-TestPostgresSql 'SELECT string_agg(version_num, '','' ORDER BY version_num) FROM alembic_version' $script:db.Name }
+
+            function Invoke-RollbackExample($Example, [hashtable] $Extra = @{}) {
+                [IO.File]::WriteAllText($Example.FlagFile, '{ "staging": { "new_billing_engine": true }, "production": { "new_billing_engine": { "enabled": true, "rollout_percentage": 100 } } }')
+                Invoke-Example 'planned-rollback-with-migration.ps1' (@{ WorkDirectory = $Example.Root; FlagFile = $Example.FlagFile; ScriptLocation = $script:ini; ConnectionString = $script:db.ConnectionString; StabilizeFor = '00:00:01' } + $Extra)
+            }
+        }
+
+        AfterAll {
+            Remove-TestDatabase $script:db
+            if (Test-Path -LiteralPath $script:projectRoot) { Remove-Item -LiteralPath $script:projectRoot -Recurse -Force }
+            $env:DATABASE_URL = $script:savedDatabaseUrl
+        }
+
+        It 'Invoke-PlannedRollback: the flag off, the database one revision down at 0004, every step in the ledger, no password in the output' {
+            Reset-Database
+            $run = Invoke-RollbackExample $example
+            $run.ExitCode | Should -Be 0 -Because $run.Output
+            $run.Output | Should -Match 'DatabaseRevision : 0004'
+            $run.Output | Should -Not -Match ([regex]::Escape($script:db.Password))
+            Get-DatabaseRevision | Should -Be '0004'
+            $document = Get-Content -Raw $example.FlagFile | ConvertFrom-Json
+            $document.production.new_billing_engine.enabled | Should -BeFalse
+            $document.staging.new_billing_engine | Should -BeTrue
+            $events = Read-Ledger $example.Ledger
+            @($events.event_type) | Should -Be @('planned_rollback_started', 'feature_flag_toggled', 'planned_rollback_step', 'planned_rollback_step', 'migration_reverted', 'planned_rollback_step', 'planned_rollback_step', 'planned_rollback_completed')
+            @($events | Where-Object event_type -EQ 'planned_rollback_step' | ForEach-Object { $_.details.step }) | Should -Be @('FlagOff', 'Stabilize', 'Downgrade', 'VerifyRevision')
+            @($events.approval_ticket | Select-Object -Unique) | Should -Be @('CHG-77')
+            ($events | Out-String) | Should -Not -Match ([regex]::Escape($script:db.Password))
+        }
+
+        It '-Manual: Disable-Flag, then Invoke-PmsMigration -Downgrade -1; the flag off before the migration in the ledger' {
+            Reset-Database
+            $run = Invoke-RollbackExample $example @{ Manual = $true }
+            $run.ExitCode | Should -Be 0 -Because $run.Output
+            Get-DatabaseRevision | Should -Be '0004'
+            (Get-Content -Raw $example.FlagFile | ConvertFrom-Json).production.new_billing_engine.enabled | Should -BeFalse
+            @((Read-Ledger $example.Ledger).event_type) | Should -Be @('feature_flag_toggled', 'migration_reverted')
+        }
     }
 
     It 'launchdarkly-rollout.ps1: the rollout and the kill switch against the LaunchDarkly stand-in' {
