@@ -1,9 +1,9 @@
 #Requires -Version 7.4
 # The examples/ scripts, one per playbook section, run as a user would (a child pwsh importing the BUILT module)
 # against the stand-ins and real services, and asserted on through what they leave behind: the flag document, the
-# ledger, the files they write and what the receivers got. Not run here: configmap-restart.ps1 and
-# troubleshooting-flag-not-taking-effect.ps1 (a Kubernetes cluster; the Kubernetes tests cover their cmdlets),
-# planned-rollback-with-migration.ps1 (Invoke-PlannedRollback is another issue's) and checklist.ps1 (issue 16 part A).
+# ledger, the files they write and what the receivers got: a real PostgreSQL 15 and alembic for the planned rollback,
+# the Kubernetes stand-in (with its backend pods' status endpoint) for the ConfigMap examples, and the readiness gate ON
+# for checklist.ps1.
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'PesterHelpers.ps1')
@@ -214,6 +214,99 @@ Describe 'The playbook examples' -Tag Examples {
             Get-DatabaseRevision | Should -Be '0004'
             (Get-Content -Raw $example.FlagFile | ConvertFrom-Json).production.new_billing_engine.enabled | Should -BeFalse
             @((Read-Ledger $example.Ledger).event_type) | Should -Be @('feature_flag_toggled', 'migration_reverted')
+        }
+    }
+
+    Context 'configmap-restart.ps1 and troubleshooting-flag-not-taking-effect.ps1 against the Kubernetes stand-in' {
+        BeforeAll {
+            . (Join-Path $PSScriptRoot 'KubernetesHelpers.ps1')
+            $script:kubeWork = Join-Path ([IO.Path]::GetTempPath()) ('pms-flags-example-k8s-' + [guid]::NewGuid().ToString('N'))
+            $null = New-Item -ItemType Directory $script:kubeWork
+            $script:K8s = Start-KubernetesStandIn -Replicas 2 -PodReadySeconds 0.2 -Document $script:SampleDocument -Directory $script:kubeWork
+            $script:KubeConfigPath = New-StandInKubeConfig -Server $script:K8s -Path (Join-Path $script:kubeWork 'kubeconfig')
+            $script:StatusUrl = "$($script:K8s.BaseUri)/svc/pms/pms-backend/api/v1/feature-flags/status"
+
+            function Invoke-KubeExample([string] $Name, [string] $Arguments, [string] $WorkDirectory) {
+                # The backend token is a SecureString parameter: the child makes it from an environment variable, and passes
+                # on the example's exit code.
+                $env:PMS_EXAMPLE_BACKEND_TOKEN = $script:BackendToken
+                try {
+                    $script = "& '$((Join-Path $script:Examples $Name))' -ModulePath '$($env:PMS_FLAGS_MODULE)' -KubeConfig '$($script:KubeConfigPath)' -StatusUrl '$($script:StatusUrl)' -Token (ConvertTo-SecureString `$env:PMS_EXAMPLE_BACKEND_TOKEN -AsPlainText -Force) $Arguments; exit [int] `$LASTEXITCODE"
+                    Invoke-ChildPwsh -Script $script -WorkDirectory $WorkDirectory
+                }
+                finally { $env:PMS_EXAMPLE_BACKEND_TOKEN = $null }
+            }
+
+            function Get-ServedValue([string] $Flag) {
+                # What users get: every pod's status endpoint through the Service.
+                @(1..6 | ForEach-Object { (Invoke-RestMethod -Headers @{ Authorization = "Bearer $script:BackendToken" } $script:StatusUrl).flags.$Flag | ConvertTo-Json -Compress } | Sort-Object -Unique)
+            }
+
+            function Get-DeploymentPatches { @(Get-KubeRequests $script:K8s | Where-Object { $_.method -eq 'PATCH' -and $_.path -match '/deployments/pms-backend$' }) }
+        }
+
+        AfterAll {
+            Stop-KubernetesStandIn $script:K8s
+            Remove-Item -LiteralPath $script:kubeWork -Recurse -Force -ErrorAction SilentlyContinue
+        }
+
+        BeforeEach {
+            Reset-KubernetesStandIn $script:K8s
+            Clear-KubeRequests $script:K8s
+        }
+
+        It 'configmap-restart.ps1: the flag at 25% in the ConfigMap, one restart, every pod serving it; the change and its propagation recorded' {
+            $run = Invoke-KubeExample 'configmap-restart.ps1' "-WorkDirectory '$($example.Root)'" $example.Root
+            $run.ExitCode | Should -Be 0 -Because $run.Output
+            $run.Output | Should -Match 'Verdict\s+: Propagated'
+            $run.Output | Should -Not -Match $script:KubeToken
+            $run.Output | Should -Not -Match $script:BackendToken
+            $document = (Get-StandInConfigMap $script:K8s).data.'feature_flags.json' | ConvertFrom-Json
+            $document.production.telehealth_appointments_enabled.enabled | Should -BeTrue
+            $document.production.telehealth_appointments_enabled.rollout_percentage | Should -Be 25
+            Get-ServedValue telehealth_appointments_enabled | Should -Be '{"enabled":true,"rollout_percentage":25}'
+            (Get-DeploymentPatches).Count | Should -Be 1
+            $events = Read-Ledger $example.Ledger
+            @($events.event_type) | Should -Be @('feature_flag_toggled', 'feature_flag_propagated')
+            $events[0].approval_ticket | Should -Be 'CHG-25'
+            $events[1].outcome | Should -Be 'propagated'
+        }
+
+        It 'troubleshooting-flag-not-taking-effect.ps1 -Restart: stale pods found, the deployment restarted once, then every pod serves the ConfigMap''s value' {
+            # Someone changed the ConfigMap without restarting the pods: they still serve the old 25 %.
+            $store = Connect-FlagStore -ConfigMap -Name feature-flags-config -Deployment pms-backend -KubeConfig $script:KubeConfigPath -NoRestart -NoDefault
+            $ledger = Connect-FlagLedger -Path (Join-Path $example.Root 'edit.jsonl') -NoDefault 3>$null
+            $null = Set-FlagPercentage -Flag patient_portal_v2 -Environment production -Percentage 60 -Reason 'edited without a restart' -ApprovalTicket CHG-60 -Store $store -Ledger $ledger
+            Get-ServedValue patient_portal_v2 | Should -Be '{"enabled":true,"rollout_percentage":25}'
+            Clear-KubeRequests $script:K8s
+
+            $run = Invoke-KubeExample 'troubleshooting-flag-not-taking-effect.ps1' "-Flag patient_portal_v2 -Restart -WorkDirectory '$($example.Root)'" $example.Root
+            $run.ExitCode | Should -Be 0 -Because $run.Output
+            $run.Output | Should -Match '(?s)Verdict\s+: PodsStale.*== 2\. Restart.*Verdict\s+: Propagated'
+            $run.Output | Should -Match 'feature_flags_loaded'
+            $run.Output | Should -Not -Match $script:KubeToken
+            $run.Output | Should -Not -Match $script:BackendToken
+            Get-ServedValue patient_portal_v2 | Should -Be '{"enabled":true,"rollout_percentage":60}'
+            (Get-DeploymentPatches).Count | Should -Be 1
+            $restarts = @(Read-Ledger $example.Ledger)
+            @($restarts.event_type) | Should -Be @('deployment_restarted')
+            $restarts[0].reason | Should -Be 'flag patient_portal_v2 not taking effect'
+        }
+
+        It 'troubleshooting-flag-not-taking-effect.ps1 without -Restart: reports the stale pods, exits 1 and changes nothing' {
+            $store = Connect-FlagStore -ConfigMap -Name feature-flags-config -Deployment pms-backend -KubeConfig $script:KubeConfigPath -NoRestart -NoDefault
+            $ledger = Connect-FlagLedger -Path (Join-Path $example.Root 'edit.jsonl') -NoDefault 3>$null
+            $null = Set-FlagPercentage -Flag patient_portal_v2 -Environment production -Percentage 70 -Reason 'edited without a restart' -ApprovalTicket CHG-70 -Store $store -Ledger $ledger
+            Clear-KubeRequests $script:K8s
+
+            $run = Invoke-KubeExample 'troubleshooting-flag-not-taking-effect.ps1' "-Flag patient_portal_v2 -WorkDirectory '$($example.Root)'" $example.Root
+            $run.ExitCode | Should -Be 1 -Because $run.Output
+            $run.Output | Should -Match 'Verdict\s+: PodsStale'
+            $run.Output | Should -Match 'started before the ConfigMap changed and still serve the old value'
+            @(Get-KubeRequests $script:K8s | Where-Object method -In 'PUT', 'PATCH', 'POST', 'DELETE').Count | Should -Be 0
+            Get-ServedValue patient_portal_v2 | Should -Be '{"enabled":true,"rollout_percentage":25}'
+            # Connecting the ledger creates the file; nothing is recorded in it.
+            @(Read-Ledger $example.Ledger).Count | Should -Be 0
         }
     }
 
