@@ -14,27 +14,8 @@ BeforeAll {
         [Environment]::SetEnvironmentVariable($name, $null)
     }
 
-    # The playbook's "Example Prometheus alerts", verbatim.
-    $script:PlaybookAlerts = @'
-groups:
-  - name: feature-flag-rollout
-    rules:
-      - alert: HighErrorRate
-        expr: rate(http_requests_total{status=~"5.."}[5m]) > 0.05
-        for: 2m
-        labels:
-          severity: critical
-        annotations:
-          summary: "High error rate detected during feature rollout"
-          
-      - alert: SlowResponseTime
-        expr: histogram_quantile(0.95, rate(http_request_duration_seconds_bucket[5m])) > 2
-        for: 5m
-        labels:
-          severity: warning
-        annotations:
-          summary: "Response time degradation detected"
-'@
+    # The playbook's "Example Prometheus alerts", from the copy of the playbook in tests/fixtures.
+    $script:PlaybookAlerts = Get-PlaybookAlertRules
 }
 
 AfterAll {

@@ -175,3 +175,11 @@ function Start-ChildPwsh {
         Stderr  = $process.StandardError.ReadToEndAsync()
     }
 }
+
+# The playbook's "Example Prometheus alerts" block, verbatim, from the copy of the playbook kept in tests/fixtures.
+function Get-PlaybookAlertRules {
+    $playbook = Join-Path $PSScriptRoot '../fixtures/playbook/feature-flag-migration-playbook.md'
+    $block = [regex]::Match((Get-Content -Raw -LiteralPath $playbook), '(?s)# Example Prometheus alerts\n(?<yaml>groups:.*?)\n```').Groups['yaml'].Value
+    if (-not $block) { throw "The playbook copy '$playbook' has no 'Example Prometheus alerts' block." }
+    $block
+}
