@@ -43,6 +43,7 @@ public sealed class ConnectFlagLedgerCommand : FlagCmdletBase
 
     /// <summary>A PEM ECDSA P-256 private key: every append is then sealed by a signed checkpoint.</summary>
     [Parameter(ParameterSetName = JsonlSet)]
+    [Parameter(ParameterSetName = PostgresSet)]
     [ValidateNotNullOrEmpty]
     public string? SigningKeyPath { get; set; }
 
@@ -51,9 +52,10 @@ public sealed class ConnectFlagLedgerCommand : FlagCmdletBase
     [ValidateNotNullOrEmpty]
     public string? CheckpointPath { get; set; }
 
-    /// <summary>Checkpoints and their verification are those of a JSONL ledger; the PostgreSQL ledger keeps a checkpoints table for them but does not sign yet.
-    /// Use a ledger that fails verification anyway; the next event records that verification was skipped.</summary>
+    /// <summary>Use a ledger that fails verification anyway; for JSONL the next event records that verification was skipped.
+    /// A PostgreSQL ledger keeps its checkpoints in its own checkpoints table.</summary>
     [Parameter(ParameterSetName = JsonlSet)]
+    [Parameter(ParameterSetName = PostgresSet)]
     public SwitchParameter SkipVerification { get; set; }
 
     protected override void ProcessFlagRecord()
@@ -92,9 +94,26 @@ public sealed class ConnectFlagLedgerCommand : FlagCmdletBase
             target = target.WithCredential(Credential.UserName, Credential.GetNetworkCredential().Password);
         }
 
+        // The key is read before anything else, so a wrong key file changes nothing.
+        var signer = SigningKeyPath is null ? null : CheckpointSigner.FromPemFile(ResolvePath(SigningKeyPath));
         WriteVerbose($"Opening the PostgreSQL ledger {target.Name}, schema {Schema}.");
         var ledger = Run((_, ct) => PostgresLedger.OpenAsync(target, Schema, ct));
+        using (var keys = signer?.PublicKeyRing())
+        {
+            var opened = Run((_, ct) => Task.FromResult(LedgerOpening.VerifyPostgres(ledger, SkipVerification, keys, ct)));
+            if (!opened.Valid)
+            {
+                WriteWarning($"-SkipVerification: using {ledger.Name} although it failed verification at #{opened.FirstBrokenSequence} ({opened.Problem}).");
+            }
+        }
+
         ledger.EnsureWritable();
+        if (signer is not null)
+        {
+            ledger.Sealer = new CheckpointSealer(signer, ledger.Checkpoints);
+            WriteVerbose($"Sealing every append with key {signer.Fingerprint} into {ledger.Checkpoints.Name}.");
+        }
+
         return ledger;
     }
 

@@ -51,6 +51,7 @@ public sealed class TestFlagAuditChainCommand : FlagCmdletBase
         WriteVerbose($"Verifying the hash chain of {ledger.Name}.");
         var verdict = Run((_, ct) => Task.FromResult(ledger is JsonlLedger jsonl
             ? CheckpointVerifier.Verify(jsonl, CheckpointPath is null ? jsonl.Checkpoints : new JsonlCheckpointStore(ResolvePath(CheckpointPath)), keys, ExpectedHead, pending, ct)
+            : ledger is Engine.Ledger.Postgres.PostgresLedger postgres ? VerifyPostgres(postgres, keys, pending, ct)
             : ledger.Verify(ct).With(false, null, pending)));
         if (!verdict.Valid)
         {
@@ -70,4 +71,9 @@ public sealed class TestFlagAuditChainCommand : FlagCmdletBase
 
         WriteObject(verdict);
     }
+
+    // Its own method so that Npgsql is loaded only for a PostgreSQL ledger; its checkpoints are its own table.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private ChainVerification VerifyPostgres(Engine.Ledger.Postgres.PostgresLedger postgres, CheckpointKeyRing? keys, int pending, CancellationToken ct)
+        => CheckpointVerifier.Verify(postgres, postgres.Checkpoints, keys, ExpectedHead, pending, ct);
 }

@@ -12,6 +12,13 @@ public static class CheckpointVerifier
     /// <param name="keys">Trusted public keys; null checks the checkpoints' consistency with the ledger but not their signatures.</param>
     /// <param name="expectedHead">A head hash kept elsewhere (an auditor's copy, a CI log): rolled_back when it is gone.</param>
     public static ChainVerification Verify(JsonlLedger ledger, ICheckpointStore store, CheckpointKeyRing? keys, string? expectedHead, int pending, CancellationToken cancellationToken)
+        => Verify(options => ledger.Verify(options, 0, cancellationToken), store, keys, expectedHead, pending);
+
+    /// <summary>The PostgreSQL ledger against its checkpoints table: the same checks, the chain streamed from its rows.</summary>
+    public static ChainVerification Verify(Postgres.PostgresLedger ledger, ICheckpointStore store, CheckpointKeyRing? keys, string? expectedHead, int pending, CancellationToken cancellationToken)
+        => Verify(options => ledger.Verify(options, cancellationToken), store, keys, expectedHead, pending);
+
+    private static ChainVerification Verify(Func<ChainScanOptions, ChainVerification> scan, ICheckpointStore store, CheckpointKeyRing? keys, string? expectedHead, int pending)
     {
         Sha256Value? kept = null;
         if (expectedHead is not null)
@@ -27,7 +34,7 @@ public static class CheckpointVerifier
             Seal = last is null ? null : (last.Sequence, Sha256Value.TryParse(last.HeadHash, out var sealedHash) ? sealedHash : default),
             ExpectedHead = kept,
         };
-        var verdict = ledger.Verify(options, 0, cancellationToken);
+        var verdict = scan(options);
         var verified = keys is not null && last is not null && signatureProblem is null && verdict.Valid;
         verdict = verdict.With(verified, last, pending);
         if (!verdict.Valid)

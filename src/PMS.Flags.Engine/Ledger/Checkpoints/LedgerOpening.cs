@@ -12,6 +12,11 @@ public static class LedgerOpening
     /// <summary>Throws LedgerTampered or LedgerTornTail naming the sequence; with <paramref name="skip"/>, records the skip on the ledger instead.</summary>
     public static ChainVerification Verify(ILedger ledger, bool skip, CheckpointKeyRing? keys, CancellationToken cancellationToken)
     {
+        if (ledger is Postgres.PostgresLedger postgres)
+        {
+            return VerifyPostgres(postgres, skip, keys, cancellationToken);
+        }
+
         if (ledger is not JsonlLedger jsonl)
         {
             return ledger.VerifyAsync(cancellationToken).GetAwaiter().GetResult();
@@ -32,6 +37,29 @@ public static class LedgerOpening
         throw verdict.Problem == "torn_tail"
             ? new LedgerException(LedgerFailure.Refused, "LedgerTornTail", FlagsErrorKind.InvalidData, $"The ledger '{jsonl.Path}' ends in an incomplete line after #{verdict.FirstBrokenSequence - 1} (an interrupted write): run Repair-FlagLedger, or pass -SkipVerification. {verdict.Message}", jsonl.Path)
             : new LedgerException(LedgerFailure.Refused, "LedgerTampered", FlagsErrorKind.InvalidData, $"The ledger '{jsonl.Path}' failed verification at #{verdict.FirstBrokenSequence} ({verdict.Problem}): {verdict.Message} Nothing was written; run Test-FlagAuditChain, or pass -SkipVerification to use it anyway (recorded in the next event).", jsonl.Path);
+    }
+
+    /// <summary>
+    /// The whole chain (a table has no byte offset to start from), checked against the last checkpoint's seal and
+    /// signature: rows deleted or rewritten by someone who disabled the append-only triggers show here. With
+    /// <paramref name="skip"/>, the verdict is returned for the caller to warn about instead of thrown.
+    /// </summary>
+    public static ChainVerification VerifyPostgres(Postgres.PostgresLedger ledger, bool skip, CheckpointKeyRing? keys, CancellationToken cancellationToken)
+    {
+        var last = ledger.Checkpoints.ReadLast();
+        var options = last is null ? ChainScanOptions.FromStart : new ChainScanOptions { Seal = (last.Sequence, Sha256Value.TryParse(last.HeadHash, out var sealedHash) ? sealedHash : default) };
+        var verdict = ledger.Verify(options, cancellationToken).With(false, last, 0);
+        if (verdict.Valid && last is not null && keys is not null && keys.Knows(last.KeyFingerprint) && !keys.Verifies(last))
+        {
+            verdict = verdict.Broken(last.Sequence, "signature_invalid", $"The last checkpoint (sealing #{last.Sequence}) has a signature that does not verify.");
+        }
+
+        if (verdict.Valid || skip)
+        {
+            return verdict;
+        }
+
+        throw new LedgerException(LedgerFailure.Refused, "LedgerTampered", FlagsErrorKind.InvalidData, $"The ledger {ledger.Name} failed verification at #{verdict.FirstBrokenSequence} ({verdict.Problem}): {verdict.Message} Nothing was written; run Test-FlagAuditChain, or pass -SkipVerification to use it anyway.", ledger.Name);
     }
 
     public static ChainVerification VerifySinceLastCheckpoint(JsonlLedger ledger, CheckpointKeyRing? keys, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using System.Text;
 using Npgsql;
 using NpgsqlTypes;
 using PMS.Flags.Engine.Common;
+using PMS.Flags.Engine.Ledger.Checkpoints;
 using PMS.Flags.Engine.Migrations;
 
 namespace PMS.Flags.Engine.Ledger.Postgres;
@@ -31,7 +32,14 @@ public sealed class PostgresLedger : ILedger
         appendLockKey = PostgresLedgerSchema.LockKey(schema, "append");
         Identity = $"postgres:{target.Host.ToLowerInvariant()}:{target.Port}/{target.Database}/{schema}";
         Name = $"Postgres:{target.Host}:{target.Port}/{target.Database}/{schema}";
+        Checkpoints = new PostgresCheckpointStore(target, schema);
     }
+
+    /// <summary>When set (Connect-FlagLedger -SigningKeyPath), every append is sealed in its own transaction.</summary>
+    public CheckpointSealer? Sealer { get; set; }
+
+    /// <summary>The ledger's checkpoints table.</summary>
+    public PostgresCheckpointStore Checkpoints { get; }
 
     public string Name { get; }
 
@@ -116,6 +124,7 @@ public sealed class PostgresLedger : ILedger
                 if (rows.Count > 0)
                 {
                     await InsertAsync(connection, transaction, rows, ct).ConfigureAwait(false);
+                    await SealWithinAsync(connection, transaction, sequence, previousHash!, ct).ConfigureAwait(false);
                 }
 
                 await transaction.CommitAsync(ct).ConfigureAwait(false);
@@ -192,6 +201,19 @@ public sealed class PostgresLedger : ILedger
         }
     }
 
+    /// <summary>The chain scan with the checks of a checkpoint (the sealed head, an auditor's head) folded in.</summary>
+    public ChainVerification Verify(ChainScanOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ChainVerifier.Verify(Name, ReadAllLines(cancellationToken), options, cancellationToken);
+        }
+        catch (Exception ex) when (PostgresLedgerFailures.IsDriverFailure(ex, cancellationToken))
+        {
+            throw Failed(ex);
+        }
+    }
+
     /// <summary>Every stored line in sequence order, streamed (the verifier and exports hold one batch at a time).</summary>
     public IEnumerable<string> ReadAllLines(CancellationToken cancellationToken)
     {
@@ -209,6 +231,31 @@ public sealed class PostgresLedger : ILedger
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     public override string ToString() => Name;
+
+    /// <summary>
+    /// Seals the new head inside the append's transaction, under the advisory lock, so checkpoints follow the chain's
+    /// order and never seal events that did not commit. A checkpoint that cannot be written is a warning, as in JSONL:
+    /// the savepoint keeps the events, and the next seal covers this head too.
+    /// </summary>
+    private async Task SealWithinAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long sequence, string headHash, CancellationToken cancellationToken)
+    {
+        if (Sealer is not { } sealer)
+        {
+            return;
+        }
+
+        await transaction.SaveAsync("seal", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            new CheckpointSealer(sealer.Signer, Checkpoints.Within(connection, transaction)).Seal(sequence, headHash, null, DateTimeOffset.UtcNow);
+            await transaction.ReleaseAsync("seal", cancellationToken).ConfigureAwait(false);
+        }
+        catch (FlagsException ex)
+        {
+            await transaction.RollbackAsync("seal", cancellationToken).ConfigureAwait(false);
+            AmbientOperationLog.Instance.Warning($"Recorded #{sequence}, but could not seal it with a checkpoint: {ex.Message}");
+        }
+    }
 
     private async Task<(long Sequence, string? Hash)> ReadHeadAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
     {
