@@ -170,6 +170,36 @@ $null = Connect-FlagLedger -ConnectionString $env:PMS_FLAGS_TEST_CS
         $verdict.FirstBrokenSequence | Should -Be 3
         $verdict.Problem | Should -Be 'modified'
     }
+
+    It '-SigningKeyPath seals every append in the checkpoints table; a superuser who deletes the tail is caught by Test-FlagAuditChain -PublicKeyPath and on Connect' {
+        $schema = 'sealed_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $ecdsa = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+        $private = Join-Path $sandbox.Root 'signing.pem'
+        $public = Join-Path $sandbox.Root 'signing.pub.pem'
+        Set-Content -LiteralPath $private -Value $ecdsa.ExportPkcs8PrivateKeyPem()
+        Set-Content -LiteralPath $public -Value $ecdsa.ExportSubjectPublicKeyInfoPem()
+        $ecdsa.Dispose()
+        $ledger = Connect-FlagLedger -ConnectionString $script:cs -Schema $schema -SigningKeyPath $private
+        foreach ($p in 10, 20, 30, 40) { $null = Set-FlagPercentage -Flag new_billing_engine -Environment staging -Percentage $p -Reason "step $p" }
+
+        (Invoke-TestPostgresSql "SELECT count(*) FROM $schema.checkpoints" $db.Name) | Should -Be '4'
+        $verdict = Test-FlagAuditChain -Ledger $ledger -PublicKeyPath $public
+        $verdict.Valid | Should -BeTrue -Because $verdict.Message
+        $verdict.CheckpointVerified | Should -BeTrue
+        $verdict.SealedSequence | Should -Be 4
+
+        $null = Invoke-TestPostgresSql "ALTER TABLE $schema.events DISABLE TRIGGER USER; DELETE FROM $schema.events WHERE sequence > 2; ALTER TABLE $schema.events ENABLE TRIGGER USER" $db.Name
+
+        (Test-FlagAuditChain -Ledger $ledger).Valid | Should -BeFalse
+        $verdict = Test-FlagAuditChain -Ledger $ledger -PublicKeyPath $public 3>$null
+        $verdict.Valid | Should -BeFalse
+        $verdict.CheckpointVerified | Should -BeFalse
+        { Connect-FlagLedger -ConnectionString $script:cs -Schema $schema -SigningKeyPath $private -NoDefault -ErrorAction Stop } | Should -Throw -ErrorId 'LedgerTampered*'
+        (Get-EventCount $schema) | Should -Be 2
+        (Invoke-TestPostgresSql "SELECT count(*) FROM $schema.checkpoints" $db.Name) | Should -Be '4'
+        $skipped = Connect-FlagLedger -ConnectionString $script:cs -Schema $schema -SkipVerification -NoDefault 3>&1
+        ($skipped | Where-Object { $_ -is [System.Management.Automation.WarningRecord] }) -join ' ' | Should -Match 'failed verification at #'
+    }
 }
 
 Describe 'PostgreSQL ledger with many agents' -Tag PostgresLedger {
