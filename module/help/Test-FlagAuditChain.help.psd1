@@ -19,7 +19,7 @@ warning; the command does not fail, so a script decides what to do with the verd
 '@
     Parameters   = @{
         Ledger = 'The ledger to verify, as returned by Connect-FlagLedger -NoDefault. Defaults to the session''s ledger, or the default ledger (see Connect-FlagLedger).'
-        PublicKeyPath  = 'PEM files with the ECDSA P-256 public keys whose checkpoints are trusted; after a key rotation give the old and the new key. With keys, a missing checkpoint file is checkpoint_missing and a bad signature signature_invalid; keys that sign none of the checkpoints fail with CheckpointKeyMismatch.'
+        PublicKeyPath  = 'PEM files with the ECDSA P-256 public keys whose checkpoints are trusted; after a key rotation give the old and the new key. With keys, a missing checkpoint file is checkpoint_missing and a bad signature signature_invalid; keys that sign none of the checkpoints fail with CheckpointKeyMismatch. For a PostgreSQL ledger (-Ledger) the checkpoints are its <schema>.checkpoints table.'
         CheckpointPath = 'The checkpoint file to check against; by default <ledger>.checkpoints.jsonl, for example a copy kept on other storage.'
         ExpectedHead   = 'A sealed head hash kept elsewhere (the CI log notice, an auditor''s note). When the ledger no longer holds an event with that hash, Problem is rolled_back.'
         Path   = 'A JSONL ledger file to verify directly, for example a copy handed to an auditor. A relative path is resolved against the current location. A file that does not exist writes a LedgerNotFound error rather than an empty, valid verdict.'
