@@ -5,6 +5,7 @@
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'PesterHelpers.ps1')
+    . (Join-Path $PSScriptRoot 'Servers.ps1')
     $script:savedEnvironment = Save-PmsEnvironment
 
     function Add-BackdatedEvent($Ledger, [DateTimeOffset[]] $Timestamp) {
@@ -140,5 +141,45 @@ Describe 'Save-FlagAuditArchive' -Tag AuditArchive {
         @(Get-Content -LiteralPath $sandbox.LedgerPath).Count | Should -Be 4
         Get-FileSnapshot $sandbox.LedgerPath, $archive | Should -Be $snapshot
         Test-Path -LiteralPath (Split-Path $archive) | Should -BeFalse
+    }
+}
+
+Describe 'Save-FlagAuditArchive on a PostgreSQL ledger' -Tag AuditArchive {
+    BeforeAll {
+        $script:db = New-TestDatabase 'archive'
+        $script:pgPassword = [Environment]::GetEnvironmentVariable('PGPASSWORD')
+        [Environment]::SetEnvironmentVariable('PGPASSWORD', $null)
+    }
+    AfterAll {
+        Remove-TestDatabase $script:db
+        [Environment]::SetEnvironmentVariable('PGPASSWORD', $script:pgPassword)
+    }
+    BeforeEach { $sandbox = New-FlagSandbox -NoConnect; $null = Connect-FlagStore -Path $sandbox.FlagFile }
+    AfterEach { Remove-FlagSandbox $sandbox }
+
+    It 'archives the old rows to a JSONL file that verifies, records audit_archived, and leaves every row (the append-only triggers stay)' {
+        $schema = 'archive_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $ledger = Connect-FlagLedger -ConnectionString $script:db.ConnectionString -Schema $schema
+        $now = [DateTimeOffset]::UtcNow
+        Add-BackdatedEvent $ledger @($now.AddYears(-8), $now.AddYears(-7))
+        $null = Set-FlagPercentage -Flag new_billing_engine -Environment staging -Percentage 20 -Reason 'recent change'
+        $hashesBefore = @(Invoke-TestPostgresSql "SELECT hash FROM $schema.events ORDER BY sequence" $script:db.Name)
+        $hashesBefore.Count | Should -Be 3
+        $archive = Join-Path $sandbox.Root 'archive/pg-before-6y.jsonl'
+
+        $result = Save-FlagAuditArchive -Ledger $ledger -Before $now.AddYears(-6).UtcDateTime -Path $archive -Reason 'six-year record'
+
+        $result.Count | Should -Be 2
+        $verdict = Test-FlagAuditChain -Path $archive
+        $verdict.Valid | Should -BeTrue
+        $verdict.Count | Should -Be 2
+        @(Read-LedgerLine $archive).hash | Should -Be $hashesBefore[0..1]
+        $hashesAfter = @(Invoke-TestPostgresSql "SELECT hash FROM $schema.events ORDER BY sequence" $script:db.Name)
+        $hashesAfter.Count | Should -Be 4
+        $hashesAfter[0..2] | Should -Be $hashesBefore -Because 'no row is removed or rewritten'
+        (Invoke-TestPostgresSql "SELECT event_type FROM $schema.events WHERE sequence = 4" $script:db.Name) | Should -Be 'audit_archived'
+        { Invoke-TestPostgresSql "DELETE FROM $schema.events WHERE sequence = 1" $script:db.Name } | Should -Throw
+        @(Invoke-TestPostgresSql "SELECT count(*) FROM $schema.events" $script:db.Name) | Should -Be '4'
+        (Test-FlagAuditChain -Ledger $ledger).Valid | Should -BeTrue
     }
 }
