@@ -167,7 +167,7 @@ Describe 'Save-FlagAuditArchive on a PostgreSQL ledger' -Tag AuditArchive {
         $hashesBefore.Count | Should -Be 3
         $archive = Join-Path $sandbox.Root 'archive/pg-before-6y.jsonl'
 
-        $result = Save-FlagAuditArchive -Ledger $ledger -Before $now.AddYears(-6).UtcDateTime -Path $archive -Reason 'six-year record'
+        $result = Save-FlagAuditArchive -Ledger $ledger -Before $now.AddYears(-6).AddDays(-2).UtcDateTime -Path $archive -Reason 'six-year record'
 
         $result.Count | Should -Be 2
         $verdict = Test-FlagAuditChain -Path $archive
