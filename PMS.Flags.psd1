@@ -26,6 +26,7 @@
         'Repair-FlagLedger'
         'Sync-FlagLedger'
         'Copy-FlagAudit'
+        'Save-FlagAuditArchive'
         'New-FlagGuardrail'
         'Test-FlagGuardrail'
         'Start-FlagRollout'

@@ -193,6 +193,7 @@ Describe 'The first example of each cmdlet' -Tag Help {
             'Repair-FlagLedger'   = "`$null = Connect-FlagLedger -Path ./audit/feature-flags.jsonl 3>`$null; `$null = Set-FlagPercentage -Flag telehealth_appointments_enabled -Environment staging -Percentage 5 -Reason 'example setup'; [IO.File]::AppendAllText((Resolve-Path ./audit/feature-flags.jsonl), '{`"timestamp`":`"2025')"
             'Test-FlagAuditChain' = "`$null = Set-FlagPercentage -Flag telehealth_appointments_enabled -Environment staging -Percentage 5 -Reason 'example setup'"
             'Copy-FlagAudit'      = "`$null = Connect-FlagLedger -Path ./audit/feature-flags.jsonl 3>`$null; `$null = Set-FlagPercentage -Flag telehealth_appointments_enabled -Environment staging -Percentage 5 -Reason 'example setup'"
+            'Save-FlagAuditArchive' = "`$null = Connect-FlagLedger -Path ./audit/feature-flags.jsonl 3>`$null; `$null = Set-FlagPercentage -Flag telehealth_appointments_enabled -Environment staging -Percentage 5 -Reason 'example setup'"
             # A release to roll back from: the restart makes a new revision, so the undo always has a previous one.
             'Undo-PmsDeployment'  = "`$null = Restart-PmsDeployment -Namespace pms -Deployment pms-backend -Wait -Reason 'example setup' -Confirm:`$false"
             # The database at head, so "downgrade -1" crosses the Reversible 0005.

@@ -13,6 +13,7 @@ BeforeAll {
         'Enable-Flag'              = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'OverrideReadiness', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'High' }
         'Export-FlagAudit'         = @{ Parameters = 'Confirm', 'Force', 'Format', 'InputObject', 'Ledger', 'Path', 'PublicKeyPath', 'WhatIf'; OutputType = 'System.IO.FileInfo'; Impact = 'Medium' }
         'Copy-FlagAudit'           = @{ Parameters = 'Confirm', 'From', 'Reason', 'To', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.Postgres.LedgerCopyResult'; Impact = 'Medium' }
+        'Save-FlagAuditArchive'    = @{ Parameters = 'Before', 'Confirm', 'Force', 'Ledger', 'Path', 'Reason', 'RetentionPeriod', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.Archive.AuditArchiveResult'; Impact = 'Medium' }
         'Get-Flag'                 = @{ Parameters = 'Environment', 'Flag', 'Store'; OutputType = 'PMS.Flags.Engine.Flags.FlagState' }
         'Get-FlagAudit'            = @{ Parameters = 'Environment', 'EventType', 'First', 'Flag', 'IncludePending', 'Ledger', 'Newest', 'Since', 'Until', 'User'; OutputType = 'PMS.Flags.Engine.Ledger.AuditEvent' }
         'Invoke-EmergencyRollback' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Notify', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollbacks.RollbackResult'; Impact = 'High' }
@@ -105,6 +106,7 @@ Describe 'Cmdlet <_>' -Tag Surface -ForEach @(
     'Suspend-FlagRollout', 'Resume-FlagRollout', 'Stop-FlagRollout',
     'Get-PmsMigration', 'Invoke-PmsMigration', 'Test-PmsDatabase', 'Get-PmsDatabaseTable',
     'Copy-FlagAudit',
+    'Save-FlagAuditArchive',
     'Invoke-PlannedRollback',
     'New-FlagChecklist', 'Approve-FlagChecklistItem', 'Test-FlagReadiness',
     'Export-FlagAlertRule', 'New-FlagNotification', 'New-FlagNotificationChannel', 'Send-FlagNotification'

@@ -32,6 +32,7 @@ public static class AuditEventTypes
         Checkpoints.LedgerEventTypes.Repaired,
         Checkpoints.LedgerEventTypes.CheckpointSealed,
         Postgres.LedgerCopy.CopiedEventType,
+        Archive.AuditArchive.ArchivedEventType,
         PlannedRollbacks.PlannedRollbackEventTypes.Started,
         PlannedRollbacks.PlannedRollbackEventTypes.Step,
         PlannedRollbacks.PlannedRollbackEventTypes.Completed,
