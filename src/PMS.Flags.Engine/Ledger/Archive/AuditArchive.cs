@@ -105,6 +105,8 @@ public static class AuditArchive
             }
 
             File.Move(temporary, path, overwrite);
+            // The rename is durable only once its directory is: an archive kept for six years must survive a power loss.
+            DirectorySync.Flush(folder);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
