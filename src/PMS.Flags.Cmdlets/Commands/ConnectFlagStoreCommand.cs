@@ -128,7 +128,7 @@ public sealed class ConnectFlagStoreCommand : FlagCmdletBase
             throw new FlagsException(KubernetesErrorIds.TimeoutInvalid, FlagsErrorKind.InvalidArgument, $"-RolloutTimeout must be positive; got {RolloutTimeout}.", RolloutTimeout);
         }
 
-        var target = new KubernetesTarget { KubeConfigPath = KubeConfig is null ? null : ResolvePath(KubeConfig), Context = KubeContext, Namespace = Namespace, Deployment = Deployment };
+        var target = KubernetesTargetFor(KubeConfig, KubeContext, Namespace, Deployment);
         WriteVerbose($"Connecting to ConfigMap {Namespace}/{Name} key {Key}{(NoRestart ? " (no restart after changes)" : $", restarting deployment {Deployment} after changes")}.");
         return Run((_, ct) => ConfigMapFlagStore.ConnectAsync(target, Name, Key, NoRestart, Environment, ProtectedEnvironment, RolloutTimeout, ct).ContinueWith(t => (IFlagStore)t.GetAwaiter().GetResult(), ct, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
     }

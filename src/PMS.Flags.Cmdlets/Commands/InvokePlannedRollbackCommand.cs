@@ -148,13 +148,7 @@ public sealed class InvokePlannedRollbackCommand : FlagChangeCommandBase
 
     private string HealthDescription => string.Join(" and ", new[] { UndoDeployment ? $"deployment {Namespace}/{Deployment} healthy" : null, HealthUri is null ? null : $"GET {HealthUri.GetLeftPart(UriPartial.Path)} answers 2xx" }.Where(s => s is not null));
 
-    private KubernetesTarget KubeTarget => new()
-    {
-        KubeConfigPath = KubeConfig is null ? null : ResolvePath(KubeConfig),
-        Context = KubeContext,
-        Namespace = Namespace,
-        Deployment = Deployment,
-    };
+    private KubernetesTarget KubeTarget => KubernetesTargetFor(KubeConfig, KubeContext, Namespace, Deployment);
 
     private IAlembicExecutor Executor()
         => Via == "Pod"

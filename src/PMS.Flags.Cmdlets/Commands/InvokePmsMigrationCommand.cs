@@ -163,14 +163,7 @@ public sealed class InvokePmsMigrationCommand : DatabaseCommandBase
             return new AlembicRunner(ResolvePath(AlembicPath ?? AlembicRunner.DefaultExecutable));
         }
 
-        var target = new PMS.Flags.Engine.Kubernetes.KubernetesTarget
-        {
-            KubeConfigPath = KubeConfig is null ? null : ResolvePath(KubeConfig),
-            Context = KubeContext,
-            Namespace = Namespace,
-            Deployment = Deployment,
-        };
-        return new PodAlembicRunner(target, Container, PodAlembicConfig, AlembicPath ?? PodAlembicRunner.DefaultExecutable);
+        return new PodAlembicRunner(KubernetesTargetFor(KubeConfig, KubeContext, Namespace, Deployment), Container, PodAlembicConfig, AlembicPath ?? PodAlembicRunner.DefaultExecutable);
     }
 
     /// <summary>Upgrade asks as Medium impact; downgrade and stamp ask as High: unless -Force or -Confirm:$false, always.</summary>

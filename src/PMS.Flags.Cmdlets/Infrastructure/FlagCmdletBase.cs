@@ -299,6 +299,15 @@ public abstract class FlagCmdletBase : PSCmdlet
 
     protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 
+    /// <summary>The cluster a command acts on, with -KubeConfig resolved against pwsh's location like every other path.</summary>
+    private protected PMS.Flags.Engine.Kubernetes.KubernetesTarget KubernetesTargetFor(string? kubeConfig, string? kubeContext, string @namespace, string deployment) => new()
+    {
+        KubeConfigPath = kubeConfig is null ? null : ResolvePath(kubeConfig),
+        Context = kubeContext,
+        Namespace = @namespace,
+        Deployment = deployment,
+    };
+
     protected bool WhatIfRequested
         => (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) && whatIf is SwitchParameter { IsPresent: true })
            || (!MyInvocation.BoundParameters.ContainsKey("WhatIf") && SessionState.PSVariable.GetValue("WhatIfPreference") is SwitchParameter { IsPresent: true } or true);

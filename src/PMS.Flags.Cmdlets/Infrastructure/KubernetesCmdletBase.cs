@@ -27,13 +27,7 @@ public abstract class KubernetesCmdletBase : FlagCmdletBase
     [ValidateNotNullOrEmpty]
     public string? KubeContext { get; set; }
 
-    private protected KubernetesTarget Target => new()
-    {
-        KubeConfigPath = KubeConfig is null ? null : ResolvePath(KubeConfig),
-        Context = KubeContext,
-        Namespace = Namespace,
-        Deployment = Deployment,
-    };
+    private protected KubernetesTarget Target => KubernetesTargetFor(KubeConfig, KubeContext, Namespace, Deployment);
 
     /// <summary>Call inside Run: the connection's narration goes through the pipeline log, never Write-* from a worker thread.</summary>
     private protected DeploymentOperations ConnectDeployment(PipelineLog log)
