@@ -80,6 +80,7 @@ public static class ErrorCatalogue
         new("LedgerPermissionDenied", FlagsErrorKind.PermissionDenied, "The role may not create the ledger's schema or insert into its tables (see the README's writer role)."),
         new("LedgerSchemaInvalid", FlagsErrorKind.InvalidArgument, "Connect-FlagLedger -Schema is not a plain lower-case identifier."),
         new("LedgerSchemaTooNew", FlagsErrorKind.InvalidOperation, "The PostgreSQL ledger's schema was created by a newer PMS.Flags; update the module."),
+        new("LedgerTlsFailed", FlagsErrorKind.AuthenticationError, "The PostgreSQL ledger's connection could not use TLS as its SslMode demands (no TLS on the server, or a certificate not trusted); refused, not retried."),
         new("LedgerUnavailable", FlagsErrorKind.ConnectionError, "The PostgreSQL ledger cannot be reached now (or its lock was held too long); retry later."),
         new("LockTimeout", FlagsErrorKind.OperationTimeout, "Another writer held the lock for too long; nothing was changed."),
         new("NoFlagStore", FlagsErrorKind.ResourceUnavailable, "No store is connected and there is no flag document at the conventional path."),

@@ -29,6 +29,9 @@ public sealed class DatabaseTarget
 
     public string User => builder.Username ?? "";
 
+    /// <summary>How TLS is asked for (Npgsql's names: Disable, Allow, Prefer, Require, VerifyCA, VerifyFull).</summary>
+    public string SslMode => builder.SslMode.ToString();
+
     public static DatabaseTarget Parse(string? connectionString, TimeSpan? timeout = null)
     {
         if (string.IsNullOrWhiteSpace(connectionString))
@@ -93,7 +96,7 @@ public sealed class DatabaseTarget
             url.Append('@').Append(Host.Contains(':') ? $"[{Host}]" : Host).Append(':').Append(Port).Append('/').Append(Uri.EscapeDataString(Database));
         }
 
-        if (builder.SslMode is not (SslMode.Disable or SslMode.Prefer))
+        if (builder.SslMode is not (Npgsql.SslMode.Disable or Npgsql.SslMode.Prefer))
         {
             query.Add("sslmode=" + builder.SslMode.ToString().ToLowerInvariant().Replace("verify", "verify-", StringComparison.Ordinal));
         }
@@ -157,7 +160,7 @@ public sealed class DatabaseTarget
                     builder.Port = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
                     break;
                 case "sslmode":
-                    builder.SslMode = Enum.Parse<SslMode>(value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true);
+                    builder.SslMode = Enum.Parse<Npgsql.SslMode>(value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true);
                     break;
             }
         }

@@ -27,6 +27,9 @@ public static class PostgresLedgerFailures
     /// <summary>Any other error the server answered with.</summary>
     public const string DatabaseError = "LedgerDatabaseError";
 
+    /// <summary>TLS could not be set up as the connection string's SslMode demands (no TLS on the server, an untrusted certificate).</summary>
+    public const string TlsFailed = "LedgerTlsFailed";
+
     /// <summary>The -Schema name is not a plain identifier.</summary>
     public const string SchemaInvalid = "LedgerSchemaInvalid";
 
@@ -59,7 +62,33 @@ public static class PostgresLedgerFailures
             };
         }
 
+        if (TlsFailure(ex) is { } tls)
+        {
+            // Not an outage that passes: the same connection string fails the same way until a person fixes the
+            // certificate, the CA or the server's TLS setup, so it is refused, never waited out or spooled through.
+            return new LedgerException(LedgerFailure.Refused, TlsFailed, FlagsErrorKind.AuthenticationError, $"{ledgerName}: a TLS connection as SslMode={target.SslMode} demands could not be made ({target.Mask(tls)}). Check the server's certificate and the Root Certificate (or PGSSLROOTCERT) it is checked against.", ledgerName);
+        }
+
         var cause = ex.InnerException is SocketException socket ? socket.Message : ex is OperationCanceledException or TimeoutException ? "timed out" : ex.Message;
         return new LedgerException(LedgerFailure.Unavailable, Unavailable, FlagsErrorKind.ConnectionError, $"Cannot reach the ledger database {ledgerName}: {target.Mask(cause)}", ledgerName);
+    }
+
+    private static string? TlsFailure(Exception ex)
+    {
+        for (var current = ex; current is not null; current = current.InnerException)
+        {
+            if (current is System.Security.Authentication.AuthenticationException)
+            {
+                return current.Message;
+            }
+
+            // Npgsql's own words when the server answers the TLS request with "no" (it has ssl = off).
+            if (current is NpgsqlException && current.Message.Contains("SSL connection requested", StringComparison.Ordinal))
+            {
+                return current.Message;
+            }
+        }
+
+        return null;
     }
 }
