@@ -258,7 +258,7 @@ public sealed class PostgresLedger : ILedger
             },
             cancellationToken).GetAwaiter().GetResult();
 
-    /// <summary>Every stored line in sequence order, streamed (the verifier and exports hold one batch at a time).</summary>
+    /// <summary>Every stored line in sequence order, streamed as text (verification reads bytes through COPY instead).</summary>
     public IEnumerable<string> ReadAllLines(CancellationToken cancellationToken)
     {
         using var connection = target.CreateConnection();
