@@ -1,3 +1,8 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Runtime.ExceptionServices;
+using System.Security.Cryptography;
+using System.Text;
 using Newtonsoft.Json;
 
 namespace PMS.Flags.Engine.Ledger;
@@ -11,6 +16,20 @@ public static class ChainVerifier
 {
     // Small enough that a batch of lines dies young (gen0), large enough to keep both cores busy.
     private const int BatchSize = 2048;
+
+    // The byte pipeline: batches large enough that handing one over costs nothing next to hashing it, and few enough
+    // (one being read, one being hashed, one waiting) that memory stays a few megabytes at any ledger length.
+    private const int Utf8BatchLines = 4096;
+    private const int Utf8BatchBytes = 4 << 20;
+    private const int Utf8Batches = 3;
+
+    // The writer's canonical line ends with this and the 64 hex digits: the hash covers the line with it cut off.
+    private static readonly byte[] HashSuffixStart = ",\"hash\":\""u8.ToArray();
+    private static readonly byte[] SequenceKey = ",\"sequence\":"u8.ToArray();
+    private static readonly byte[] PrevHashKey = ",\"prev_hash\":"u8.ToArray();
+
+    [ThreadStatic]
+    private static byte[]? canonicalBuffer;
 
     public static ChainVerification Verify(string ledgerName, IEnumerable<string> lines, CancellationToken cancellationToken)
         => Verify(ledgerName, lines, ChainScanOptions.FromStart, cancellationToken);
@@ -37,6 +56,90 @@ public static class ChainVerifier
 
         judge.Accept(ReadBatch(batch, lineNumber, cancellationToken));
         return judge.Verdict();
+    }
+
+    /// <summary>
+    /// Verifies lines that arrive as UTF-8 bytes (a database's COPY stream). <paramref name="fill"/> runs on its own
+    /// thread and adds lines to the batch it is given, returning false after the last one; hashing a batch overlaps
+    /// reading the next, so the scan costs about the slower of the two, not their sum. Whatever <paramref name="fill"/>
+    /// throws is rethrown here unchanged, so the caller maps a lost connection as it would any other.
+    /// </summary>
+    public static ChainVerification VerifyUtf8(string ledgerName, Func<Utf8LineBatch, CancellationToken, bool> fill, ChainScanOptions options, CancellationToken cancellationToken)
+    {
+        var judge = new ChainJudge(ledgerName, options);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var free = new BlockingCollection<Utf8LineBatch>(Utf8Batches);
+        using var full = new BlockingCollection<Utf8LineBatch>(Utf8Batches);
+        for (var i = 0; i < Utf8Batches; i++)
+        {
+            free.Add(new Utf8LineBatch(Utf8BatchLines, Utf8BatchBytes));
+        }
+
+        ExceptionDispatchInfo? readFailure = null;
+        var reader = Task.Factory.StartNew(
+            () =>
+            {
+                try
+                {
+                    var more = true;
+                    while (more)
+                    {
+                        var batch = free.Take(stop.Token);
+                        batch.Clear();
+                        more = fill(batch, stop.Token);
+                        full.Add(batch, stop.Token);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    readFailure = ExceptionDispatchInfo.Capture(ex);
+                }
+                finally
+                {
+                    full.CompleteAdding();
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+
+        var links = new ChainLink[Utf8BatchLines];
+        long lineNumber = 0;
+        try
+        {
+            foreach (var batch in full.GetConsumingEnumerable(cancellationToken))
+            {
+                ReadBatch(batch, links, lineNumber, cancellationToken);
+                judge.Accept(new ArraySegment<ChainLink>(links, 0, batch.Count));
+                lineNumber += batch.Count;
+                free.Add(batch, cancellationToken);
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            reader.Wait(CancellationToken.None);
+        }
+
+        // The loop ended because the reader stopped adding: on its own failure, or after the last line.
+        readFailure?.Throw();
+
+        return judge.Verdict();
+    }
+
+    /// <summary>
+    /// The link of one UTF-8 line. A line exactly as the writer produced it is hashed from its bytes as they are;
+    /// anything else is decoded and judged by <see cref="ReadLink(string, long)"/>, so verdicts never depend on
+    /// whether the line came as bytes or as text.
+    /// </summary>
+    public static ChainLink ReadLink(ReadOnlySpan<byte> line, long lineNumber)
+    {
+        if (TryVerifyWriterBytes(line, out var verifiedHash) && TryReadCanonicalLinks(line, out var sequence, out var prevHash, out var prevReadable))
+        {
+            return new ChainLink(lineNumber, sequence, prevHash, prevReadable, verifiedHash, true, null);
+        }
+
+        return ReadLink(Encoding.UTF8.GetString(line), lineNumber);
     }
 
     public static ChainLink ReadLink(string line, long lineNumber)
@@ -144,6 +247,124 @@ public static class ChainVerifier
         prevHashReadable = Sha256Value.TryParse(line.AsSpan(valueStart + 1, valueEnd - valueStart - 1), out var parsed);
         prevHash = prevHashReadable ? parsed : null;
         return true;
+    }
+
+    /// <summary>The byte form of AuditEventCodec.TryVerifyWriterBytes: the same checks, without decoding the line.</summary>
+    private static bool TryVerifyWriterBytes(ReadOnlySpan<byte> line, out Sha256Value hash)
+    {
+        const int hexLength = 64;
+        hash = default;
+        var suffixLength = HashSuffixStart.Length + hexLength + 2;
+        if (line.Length < suffixLength + 2 || line[^2] != (byte)'"' || line[^1] != (byte)'}' || !line.Slice(line.Length - suffixLength, HashSuffixStart.Length).SequenceEqual(HashSuffixStart))
+        {
+            return false;
+        }
+
+        if (!TryParseHex(line.Slice(line.Length - hexLength - 2, hexLength), out var stored))
+        {
+            return false;
+        }
+
+        var canonicalLength = line.Length - suffixLength;
+        if (canonicalBuffer is null || canonicalBuffer.Length < canonicalLength + 1)
+        {
+            canonicalBuffer = new byte[Math.Max(canonicalLength + 1, 4096)];
+        }
+
+        line[..canonicalLength].CopyTo(canonicalBuffer);
+        canonicalBuffer[canonicalLength] = (byte)'}';
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(canonicalBuffer.AsSpan(0, canonicalLength + 1), digest);
+        if (Sha256Value.FromDigest(digest) != stored)
+        {
+            return false;
+        }
+
+        hash = stored;
+        return true;
+    }
+
+    /// <summary>The byte form of <see cref="TryReadCanonicalLinks(string, out long, out Sha256Value?, out bool)"/>.</summary>
+    private static bool TryReadCanonicalLinks(ReadOnlySpan<byte> line, out long sequence, out Sha256Value? prevHash, out bool prevHashReadable)
+    {
+        sequence = 0;
+        prevHash = null;
+        prevHashReadable = true;
+        var sequenceAt = line.LastIndexOf(SequenceKey);
+        var prevHashAt = line.LastIndexOf(PrevHashKey);
+        if (sequenceAt < 0 || prevHashAt < 0)
+        {
+            return false;
+        }
+
+        var numberStart = sequenceAt + SequenceKey.Length;
+        var numberEnd = numberStart;
+        while (numberEnd < line.Length && char.IsAsciiDigit((char)line[numberEnd]))
+        {
+            numberEnd++;
+        }
+
+        if (numberEnd == numberStart || !long.TryParse(line[numberStart..numberEnd], NumberStyles.None, CultureInfo.InvariantCulture, out sequence))
+        {
+            return false;
+        }
+
+        var value = line[(prevHashAt + PrevHashKey.Length)..];
+        if (value.StartsWith("null"u8))
+        {
+            return true;
+        }
+
+        if (value.IsEmpty || value[0] != (byte)'"')
+        {
+            return false;
+        }
+
+        var valueEnd = value[1..].IndexOf((byte)'"');
+        if (valueEnd < 0)
+        {
+            return false;
+        }
+
+        prevHashReadable = TryParseHex(value.Slice(1, valueEnd), out var parsed);
+        prevHash = prevHashReadable ? parsed : null;
+        return true;
+    }
+
+    /// <summary>Sha256Value.TryParse for UTF-8 digits: the same number parser, so the same hex is accepted.</summary>
+    private static bool TryParseHex(ReadOnlySpan<byte> hex, out Sha256Value value)
+    {
+        value = default;
+        if (hex.Length != 64
+            || !ulong.TryParse(hex[..16], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var a)
+            || !ulong.TryParse(hex[16..32], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b)
+            || !ulong.TryParse(hex[32..48], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var c)
+            || !ulong.TryParse(hex[48..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var d))
+        {
+            return false;
+        }
+
+        value = new Sha256Value(a, b, c, d);
+        return true;
+    }
+
+    private static void ReadBatch(Utf8LineBatch batch, ChainLink[] links, long firstLine, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        Parallel.ForEach(
+            Partitioner.Create(0, batch.Count, 256),
+            new ParallelOptions { CancellationToken = cancellationToken },
+            range =>
+            {
+                for (var i = range.Item1; i < range.Item2; i++)
+                {
+                    links[i] = ReadLink(batch.Line(i), firstLine + i + 1);
+                }
+            });
     }
 
     private static ChainLink[] ReadBatch(List<string> batch, long firstLine, CancellationToken cancellationToken)

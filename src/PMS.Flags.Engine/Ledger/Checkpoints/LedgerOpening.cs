@@ -4,8 +4,8 @@ namespace PMS.Flags.Engine.Ledger.Checkpoints;
 
 /// <summary>
 /// Verification when a ledger is opened, so a tampered or torn ledger is not silently written on top of: the events
-/// since the last checkpoint are hashed (all of them when there is none), starting at the checkpoint's byte offset,
-/// so the cost follows what is unsealed, not the ledger's length.
+/// since the last checkpoint are hashed (all of them when there is none), starting at the checkpoint's byte offset
+/// (JSONL) or after the sealed row (PostgreSQL), so the cost follows what is unsealed, not the ledger's length.
 /// </summary>
 public static class LedgerOpening
 {
@@ -40,26 +40,57 @@ public static class LedgerOpening
     }
 
     /// <summary>
-    /// The whole chain (a table has no byte offset to start from), checked against the last checkpoint's seal and
-    /// signature: rows deleted or rewritten by someone who disabled the append-only triggers show here. With
-    /// <paramref name="skip"/>, the verdict is returned for the caller to warn about instead of thrown.
+    /// From the seal on, like a JSONL ledger: when the row the last checkpoint sealed is still there with that sequence
+    /// and hash (and the checkpoint's signature verifies), only the rows after it are read, by a range scan of the
+    /// primary key. Otherwise, or with no checkpoint, the whole chain is read and the verdict names what happened
+    /// (rows deleted or rewritten by someone who disabled the append-only triggers). With <paramref name="skip"/>, a
+    /// failed verdict is returned for the caller to warn about, and recorded in the next event, instead of thrown.
     /// </summary>
     public static ChainVerification VerifyPostgres(Postgres.PostgresLedger ledger, bool skip, CheckpointKeyRing? keys, CancellationToken cancellationToken)
     {
-        var last = ledger.Checkpoints.ReadLast();
-        var options = last is null ? ChainScanOptions.FromStart : new ChainScanOptions { Seal = (last.Sequence, Sha256Value.TryParse(last.HeadHash, out var sealedHash) ? sealedHash : default) };
-        var verdict = ledger.Verify(options, cancellationToken).With(false, last, 0);
-        if (verdict.Valid && last is not null && keys is not null && keys.Knows(last.KeyFingerprint) && !keys.Verifies(last))
-        {
-            verdict = verdict.Broken(last.Sequence, "signature_invalid", $"The last checkpoint (sealing #{last.Sequence}) has a signature that does not verify.");
-        }
-
-        if (verdict.Valid || skip)
+        var verdict = VerifyPostgresSinceLastCheckpoint(ledger, keys, cancellationToken);
+        if (verdict.Valid)
         {
             return verdict;
         }
 
-        throw new LedgerException(LedgerFailure.Refused, "LedgerTampered", FlagsErrorKind.InvalidData, $"The ledger {ledger.Name} failed verification at #{verdict.FirstBrokenSequence} ({verdict.Problem}): {verdict.Message} Nothing was written; run Test-FlagAuditChain, or pass -SkipVerification to use it anyway.", ledger.Name);
+        if (skip)
+        {
+            ledger.SkippedVerification = $"{verdict.Problem} at #{verdict.FirstBrokenSequence} ({DateTimeOffset.UtcNow:O})";
+            return verdict;
+        }
+
+        throw new LedgerException(LedgerFailure.Refused, "LedgerTampered", FlagsErrorKind.InvalidData, $"The ledger {ledger.Name} failed verification at #{verdict.FirstBrokenSequence} ({verdict.Problem}): {verdict.Message} Nothing was written; run Test-FlagAuditChain, or pass -SkipVerification to use it anyway (recorded in the next event).", ledger.Name);
+    }
+
+    public static ChainVerification VerifyPostgresSinceLastCheckpoint(Postgres.PostgresLedger ledger, CheckpointKeyRing? keys, CancellationToken cancellationToken)
+    {
+        var last = ledger.Checkpoints.ReadLast();
+        if (last is null)
+        {
+            return ledger.Verify(ChainScanOptions.FromStart, cancellationToken).With(false, null, 0);
+        }
+
+        Sha256Value.TryParse(last.HeadHash, out var sealedHash);
+        var sealedOptions = new ChainScanOptions { Seal = (last.Sequence, sealedHash) };
+        ChainVerification Whole() => ledger.Verify(sealedOptions, cancellationToken).With(false, last, 0);
+        if (keys is not null && keys.Knows(last.KeyFingerprint) && !keys.Verifies(last))
+        {
+            // A broken chain is the bigger news; a forged checkpoint on an intact chain is named as such.
+            var whole = Whole();
+            return whole.Valid ? whole.Broken(last.Sequence, "signature_invalid", $"The last checkpoint (sealing #{last.Sequence}) has a signature that does not verify.") : whole;
+        }
+
+        var sealedLine = ledger.ReadLine(last.Sequence, cancellationToken);
+        var link = sealedLine is null ? default : ChainVerifier.ReadLink(sealedLine, 0);
+        if (sealedLine is null || link.Sequence != last.Sequence || !link.HashValid || link.Hash != sealedHash)
+        {
+            // The sealed row is gone or is not what was sealed: the whole scan says where (truncated, modified).
+            var whole = Whole();
+            return whole.Valid ? whole.Broken(last.Sequence, "modified", $"Event #{last.Sequence} is not the event the last checkpoint sealed.") : whole;
+        }
+
+        return ledger.Verify(new ChainScanOptions { FirstSequence = last.Sequence + 1, HashBefore = sealedHash }, cancellationToken).With(false, last, 0);
     }
 
     public static ChainVerification VerifySinceLastCheckpoint(JsonlLedger ledger, CheckpointKeyRing? keys, CancellationToken cancellationToken)

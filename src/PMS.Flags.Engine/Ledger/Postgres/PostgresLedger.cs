@@ -38,6 +38,15 @@ public sealed class PostgresLedger : ILedger
     /// <summary>When set (Connect-FlagLedger -SigningKeyPath), every append is sealed in its own transaction.</summary>
     public CheckpointSealer? Sealer { get; set; }
 
+    /// <summary>
+    /// Set when the ledger was opened with -SkipVerification although it failed: the next appended event carries it in
+    /// its details, as on a JSONL ledger, so the trail itself says someone chose to write on top of it.
+    /// </summary>
+    public string? SkippedVerification { get; set; }
+
+    /// <summary>Called on the reading thread with each batch a verification read (tests count what was read).</summary>
+    internal Action<Utf8LineBatch>? BatchRead { get; set; }
+
     /// <summary>The ledger's checkpoints table.</summary>
     public PostgresCheckpointStore Checkpoints { get; }
 
@@ -105,12 +114,20 @@ public sealed class PostgresLedger : ILedger
                 var known = skipKnownEventIds ? await FindEventsAsync(connection, transaction, drafts.Select(d => d.EventId).ToArray(), ct).ConfigureAwait(false) : new Dictionary<string, AuditEvent>();
                 var results = new List<AuditEvent>(drafts.Count);
                 var rows = new List<(AuditEvent Event, string Line)>(drafts.Count);
-                foreach (var draft in drafts)
+                var skipNote = SkippedVerification;
+                foreach (var original in drafts)
                 {
-                    if (known.TryGetValue(draft.EventId, out var stored))
+                    if (known.TryGetValue(original.EventId, out var stored))
                     {
                         results.Add(stored);
                         continue;
+                    }
+
+                    var draft = original;
+                    if (skipNote is not null)
+                    {
+                        draft = WithDetail(draft, "verification_skipped", skipNote);
+                        skipNote = null;
                     }
 
                     var chained = draft.WithChain(++sequence, previousHash, "");
@@ -128,6 +145,11 @@ public sealed class PostgresLedger : ILedger
                 }
 
                 await transaction.CommitAsync(ct).ConfigureAwait(false);
+                if (rows.Count > 0)
+                {
+                    SkippedVerification = skipNote;
+                }
+
                 return results;
             },
             cancellationToken);
@@ -190,23 +212,34 @@ public sealed class PostgresLedger : ILedger
     }
 
     public Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            return Task.FromResult(ChainVerifier.Verify(Name, ReadAllLines(cancellationToken), cancellationToken));
-        }
-        catch (Exception ex) when (PostgresLedgerFailures.IsDriverFailure(ex, cancellationToken))
-        {
-            throw Failed(ex);
-        }
-    }
+        => Task.FromResult(Verify(ChainScanOptions.FromStart, cancellationToken));
 
-    /// <summary>The chain scan with the checks of a checkpoint (the sealed head, an auditor's head) folded in.</summary>
+    /// <summary>
+    /// The chain scan with the checks of a checkpoint (the sealed head, an auditor's head) folded in. Rows from
+    /// <see cref="ChainScanOptions.FirstSequence"/> on arrive through a binary COPY, as the bytes that were hashed,
+    /// and are hashed while the next ones are read.
+    /// </summary>
     public ChainVerification Verify(ChainScanOptions options, CancellationToken cancellationToken)
     {
+        // COPY takes no parameters; the bound is a number formatted here, never text from outside. Either way the
+        // primary key is walked in order (a range scan from the bound), so nothing is sorted.
+        var from = options.FirstSequence > 1 ? FormattableString.Invariant($" WHERE sequence >= {options.FirstSequence}") : "";
         try
         {
-            return ChainVerifier.Verify(Name, ReadAllLines(cancellationToken), options, cancellationToken);
+            using var connection = target.CreateConnection();
+            connection.Open();
+            using var copy = connection.BeginRawBinaryCopy($"COPY (SELECT line FROM {schema}.events{from} ORDER BY sequence) TO STDOUT (FORMAT binary)");
+            var lines = new PostgresCopyLines(copy);
+            return ChainVerifier.VerifyUtf8(
+                Name,
+                (batch, ct) =>
+                {
+                    var more = lines.Fill(batch, ct);
+                    BatchRead?.Invoke(batch);
+                    return more;
+                },
+                options,
+                cancellationToken);
         }
         catch (Exception ex) when (PostgresLedgerFailures.IsDriverFailure(ex, cancellationToken))
         {
@@ -214,7 +247,18 @@ public sealed class PostgresLedger : ILedger
         }
     }
 
-    /// <summary>Every stored line in sequence order, streamed (the verifier and exports hold one batch at a time).</summary>
+    /// <summary>The stored line of one event, read by its primary key (null when there is no such row).</summary>
+    public string? ReadLine(long sequence, CancellationToken cancellationToken)
+        => WithConnectionAsync(
+            async (connection, ct) =>
+            {
+                await using var command = new NpgsqlCommand($"SELECT line FROM {schema}.events WHERE sequence = @sequence", connection);
+                command.Parameters.AddWithValue("sequence", sequence);
+                return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) as string;
+            },
+            cancellationToken).GetAwaiter().GetResult();
+
+    /// <summary>Every stored line in sequence order, streamed as text (verification reads bytes through COPY instead).</summary>
     public IEnumerable<string> ReadAllLines(CancellationToken cancellationToken)
     {
         using var connection = target.CreateConnection();
@@ -340,6 +384,13 @@ public sealed class PostgresLedger : ILedger
         command.Parameters.Add(new NpgsqlParameter<string[]>("hash", rows.Select(r => r.Event.Hash!).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<string[]>("line", rows.Select(r => r.Line).ToArray()));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static AuditEvent WithDetail(AuditEvent draft, string name, string value)
+    {
+        var details = draft.Details is null ? new Newtonsoft.Json.Linq.JObject() : AuditEventCodec.ParseJson(draft.Details) as Newtonsoft.Json.Linq.JObject ?? new Newtonsoft.Json.Linq.JObject();
+        details[name] = value;
+        return draft.WithDetails(details.ToString(Newtonsoft.Json.Formatting.None));
     }
 
     private static NpgsqlParameter Texts(string name, IEnumerable<string?> values)
