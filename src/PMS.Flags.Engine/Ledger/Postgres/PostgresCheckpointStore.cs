@@ -71,6 +71,36 @@ public sealed class PostgresCheckpointStore : ICheckpointStore
         }
     }
 
+    /// <summary>
+    /// The checkpoint that seals exactly this head with this key, or null. Only the newest rows are looked at (a backward
+    /// read of the primary key): it is asked right after the seal committed, and the table has no index on sequence.
+    /// </summary>
+    public Checkpoint? FindSealing(long sequence, string headHash, string keyFingerprint)
+    {
+        var owned = connection is null ? Open() : null;
+        try
+        {
+            using var command = new NpgsqlCommand($"SELECT number, document FROM (SELECT number, document, sequence, head_hash FROM {schema}.checkpoints ORDER BY number DESC LIMIT 100) recent WHERE sequence = @sequence AND head_hash = @head ORDER BY number DESC", owned ?? connection, transaction);
+            command.Parameters.AddWithValue("sequence", sequence);
+            command.Parameters.AddWithValue("head", headHash);
+            using var reader = Execute(command);
+            while (Read(reader))
+            {
+                var checkpoint = Parse(reader.GetInt64(0), reader.GetString(1));
+                if (checkpoint.KeyFingerprint == keyFingerprint)
+                {
+                    return checkpoint;
+                }
+            }
+
+            return null;
+        }
+        finally
+        {
+            owned?.Dispose();
+        }
+    }
+
     public void Append(Checkpoint checkpoint)
     {
         var owned = connection is null ? Open() : null;
@@ -94,6 +124,49 @@ public sealed class PostgresCheckpointStore : ICheckpointStore
         finally
         {
             owned?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Appends checkpoints copied from another ledger's store, unchanged, in one transaction under the ledger's append
+    /// lock, so they land together or not at all and no agent's seal can come between them. Refused when the table no
+    /// longer holds exactly <paramref name="alreadyPresent"/> checkpoints (someone sealed since the copy was planned).
+    /// </summary>
+    public long AppendCopied(IEnumerable<Checkpoint> checkpoints, long alreadyPresent)
+    {
+        try
+        {
+            using var opened = Open();
+            using var copying = opened.BeginTransaction();
+            using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", opened, copying))
+            {
+                lockCommand.Parameters.AddWithValue("key", PostgresLedgerSchema.LockKey(schema, "append"));
+                lockCommand.ExecuteNonQuery();
+            }
+
+            using (var count = new NpgsqlCommand($"SELECT coalesce(max(number), 0) FROM {schema}.checkpoints", opened, copying))
+            {
+                var present = (long)count.ExecuteScalar()!;
+                if (present != alreadyPresent)
+                {
+                    throw new FlagsException("AuditCopyTargetDiverged", FlagsErrorKind.InvalidOperation, $"The checkpoint table '{Name}' holds {present} checkpoint(s), not the {alreadyPresent} it held when the copy was checked: something else sealed the target during the copy. Run the copy again.", Name);
+                }
+            }
+
+            var within = Within(opened, copying);
+            long appended = 0;
+            foreach (var checkpoint in checkpoints)
+            {
+                within.Append(checkpoint);
+                appended++;
+            }
+
+            copying.Commit();
+            return appended;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            throw new FlagsException("CheckpointUnwritable", FlagsErrorKind.WriteError, $"The checkpoint table '{Name}' cannot be written ({ex.Message}).", Name, ex);
         }
     }
 
