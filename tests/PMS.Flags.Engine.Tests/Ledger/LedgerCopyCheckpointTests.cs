@@ -71,6 +71,39 @@ public sealed class LedgerCopyCheckpointTests : IDisposable
     }
 
     [Fact]
+    public async Task MoreCheckpointsThanOneBatchArriveInOrderAndVerify()
+    {
+        // Every event sealed, as with Connect-FlagLedger -SigningKeyPath: 1,005 checkpoints cross the copy's batches.
+        const int count = 1005;
+        var source = new JsonlLedger(temp.Combine("many.jsonl"));
+        await source.AppendAsync(Enumerable.Range(1, count).Select(i => Events.Toggled(i)).ToArray(), null, false, None);
+        var sealer = new CheckpointSealer(signer, source.Checkpoints);
+        var bytes = File.ReadAllBytes(source.Path);
+        long end = 0;
+        foreach (var e in await source.ReadListAsync(AuditQuery.All, None))
+        {
+            end = Array.IndexOf(bytes, (byte)'\n', (int)end) + 1;
+            sealer.Seal(e.Sequence, e.Hash!, end, DateTimeOffset.UtcNow);
+        }
+
+        var postgres = await OpenPostgres();
+        var there = await LedgerCopy.CopyAsync(source, postgres, await LedgerCopy.PlanAsync(source, postgres, None), None);
+        var back = new JsonlLedger(temp.Combine("many-back.jsonl"));
+        var home = await LedgerCopy.CopyAsync(postgres, back, await LedgerCopy.PlanAsync(postgres, back, None), None);
+
+        Assert.Equal(((long)count, (long)count), (there.CheckpointsCopied, home.CheckpointsCopied));
+        Assert.Equal(File.ReadAllBytes(((JsonlCheckpointStore)source.Checkpoints).Path), File.ReadAllBytes(((JsonlCheckpointStore)back.Checkpoints).Path));
+        using var keys = signer.PublicKeyRing();
+        foreach (var (ledger, store) in new (ILedger, ICheckpointStore)[] { (postgres, postgres.Checkpoints), (back, back.Checkpoints) })
+        {
+            var verdict = ledger is PostgresLedger table ? CheckpointVerifier.Verify(table, store, keys, null, 0, None) : CheckpointVerifier.Verify((JsonlLedger)ledger, store, keys, null, 0, None);
+            Assert.True(verdict.Valid, verdict.Message);
+            Assert.True(verdict.CheckpointVerified);
+            Assert.Equal((long)count, verdict.SealedSequence);
+        }
+    }
+
+    [Fact]
     public async Task ATargetThatSealsItselfLeavesTheCopiedCheckpointsAloneAndChainsOnToThem()
     {
         var source = await SealedJsonl("source.jsonl", 3);

@@ -121,6 +121,10 @@ public static class LedgerCopy
                 {
                     checkpointsCopied = table.AppendCopied(missing, plan.CheckpointsAlreadyPresent);
                 }
+                else if (targetStore is JsonlCheckpointStore file)
+                {
+                    file.AppendAll(missing, batch => checkpointsCopied += batch);
+                }
                 else
                 {
                     foreach (var checkpoint in missing)

@@ -12,6 +12,7 @@ namespace PMS.Flags.Engine.Ledger.Postgres;
 /// </summary>
 public sealed class PostgresCheckpointStore : ICheckpointStore
 {
+    private const int CopyBatchSize = 1000;
     private readonly DatabaseTarget target;
     private readonly string schema;
     private readonly NpgsqlConnection? connection;
@@ -153,12 +154,22 @@ public sealed class PostgresCheckpointStore : ICheckpointStore
                 }
             }
 
-            var within = Within(opened, copying);
+            // In batches of rows sent as arrays: a ledger sealed after every change has as many checkpoints as events.
             long appended = 0;
-            foreach (var checkpoint in checkpoints)
+            foreach (var batch in checkpoints.Chunk(CopyBatchSize))
             {
-                within.Append(checkpoint);
-                appended++;
+                using var insert = new NpgsqlCommand(
+                    $"INSERT INTO {schema}.checkpoints (number, sequence, head_hash, created_at, document) "
+                    + "SELECT @first + n - 1, s, h, c, d FROM unnest(@sequence, @head, @created, @document) WITH ORDINALITY AS t(s, h, c, d, n)",
+                    opened,
+                    copying);
+                insert.Parameters.AddWithValue("first", alreadyPresent + appended + 1);
+                insert.Parameters.Add(new NpgsqlParameter<long[]>("sequence", batch.Select(c => c.Sequence).ToArray()));
+                insert.Parameters.Add(new NpgsqlParameter<string[]>("head", batch.Select(c => c.HeadHash).ToArray()));
+                insert.Parameters.Add(new NpgsqlParameter<DateTime[]>("created", batch.Select(c => c.Timestamp.UtcDateTime).ToArray()) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.TimestampTz });
+                insert.Parameters.Add(new NpgsqlParameter<string[]>("document", batch.Select(c => c.ToLine()).ToArray()));
+                insert.ExecuteNonQuery();
+                appended += batch.Length;
             }
 
             copying.Commit();
