@@ -6,7 +6,7 @@ using PMS.Flags.Engine.Ledger.Postgres;
 
 namespace PMS.Flags.Cmdlets.Commands;
 
-/// <summary>Copies an audit trail into another ledger (JSONL and PostgreSQL either way), keeping every sequence and hash.</summary>
+/// <summary>Copies an audit trail into another ledger (JSONL and PostgreSQL either way), keeping every sequence, hash and signed checkpoint.</summary>
 [Cmdlet(VerbsCommon.Copy, "FlagAudit", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(LedgerCopyResult))]
 public sealed class CopyFlagAuditCommand : FlagCmdletBase
@@ -29,7 +29,7 @@ public sealed class CopyFlagAuditCommand : FlagCmdletBase
         var user = UserIdentity.Resolve(User);
         WriteVerbose($"Checking {From.Name} and {To.Name} before copying.");
         var plan = Run((_, ct) => LedgerCopy.PlanAsync(From, To, ct));
-        if (!ShouldProcess(To.Name, $"Copy {plan.Copied} audit event(s) from {From.Name} (the target holds the first {plan.AlreadyPresent} already)"))
+        if (!ShouldProcess(To.Name, $"Copy {plan.Copied} audit event(s) and {plan.CheckpointsCopied} signed checkpoint(s) from {From.Name} (the target holds the first {plan.AlreadyPresent} event(s) and {plan.CheckpointsAlreadyPresent} checkpoint(s) already)"))
         {
             return;
         }

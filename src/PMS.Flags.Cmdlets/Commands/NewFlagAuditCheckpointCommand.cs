@@ -32,8 +32,24 @@ public sealed class NewFlagAuditCheckpointCommand : FlagCmdletBase
 
     protected override void ProcessFlagRecord()
     {
-        var ledger = ResolveLedger(Ledger) as JsonlLedger
-            ?? throw new FlagsException("CheckpointKeyRequired", FlagsErrorKind.InvalidArgument, "New-FlagAuditCheckpoint seals JSONL ledgers; this ledger keeps its own checkpoints.");
+        var resolved = ResolveLedger(Ledger);
+        if (resolved is JsonlLedger jsonl)
+        {
+            SealJsonl(jsonl);
+            return;
+        }
+
+        if (resolved is Engine.Ledger.Postgres.PostgresLedger)
+        {
+            SealPostgres(resolved);
+            return;
+        }
+
+        throw new FlagsException("CheckpointKeyRequired", FlagsErrorKind.InvalidArgument, $"New-FlagAuditCheckpoint seals JSONL and PostgreSQL ledgers; {resolved.Name} is neither.");
+    }
+
+    private void SealJsonl(JsonlLedger ledger)
+    {
         var store = CheckpointPath is null ? ledger.Checkpoints : new JsonlCheckpointStore(ResolvePath(CheckpointPath));
         var sealer = SigningKeyPath is not null
             ? new CheckpointSealer(CheckpointSigner.FromPemFile(ResolvePath(SigningKeyPath)), store)
@@ -50,16 +66,9 @@ public sealed class NewFlagAuditCheckpointCommand : FlagCmdletBase
             return;
         }
 
-        var draft = new AuditEvent
-        {
-            EventType = LedgerEventTypes.CheckpointSealed,
-            UserId = UserIdentity.Resolve(User),
-            Reason = string.IsNullOrWhiteSpace(Reason) ? "checkpoint on demand" : Reason,
-            Outcome = "sealed",
-        };
         var checkpoint = Run(async (log, ct) =>
         {
-            var record = await AuditTrailFor(ledger, log.Engine).RecordAsync(draft, ct).ConfigureAwait(false);
+            var record = await AuditTrailFor(ledger, log.Engine).RecordAsync(SealedEvent(), ct).ConfigureAwait(false);
             if (record.Spooled)
             {
                 throw new FlagsException("CheckpointUnwritable", FlagsErrorKind.WriteError, $"The ledger {ledger.Name} could not record the checkpoint event, so its head was not sealed.", ledger.Path);
@@ -70,4 +79,41 @@ public sealed class NewFlagAuditCheckpointCommand : FlagCmdletBase
         WriteVerbose($"Sealed #{checkpoint.Sequence} ({checkpoint.HeadHash}) into {store.Name}.");
         WriteObject(checkpoint);
     }
+
+    // Its own method so that Npgsql is loaded only for a PostgreSQL ledger. Its checkpoints are its own table, and the
+    // event and its seal commit in one transaction under the append lock, so no other append can come between them.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void SealPostgres(ILedger resolved)
+    {
+        var ledger = (Engine.Ledger.Postgres.PostgresLedger)resolved;
+        if (CheckpointPath is not null)
+        {
+            throw new FlagsException("CheckpointPathNotApplicable", FlagsErrorKind.InvalidArgument, $"-CheckpointPath names a checkpoint file, but {ledger.Name} keeps its checkpoints in its own table ({ledger.Checkpoints.Name}); leave -CheckpointPath out. Nothing was written.", CheckpointPath);
+        }
+
+        var signer = SigningKeyPath is not null
+            ? CheckpointSigner.FromPemFile(ResolvePath(SigningKeyPath))
+            : ledger.Sealer?.Signer ?? throw new FlagsException("CheckpointKeyRequired", FlagsErrorKind.InvalidArgument, "Pass -SigningKeyPath, or connect the ledger with Connect-FlagLedger -SigningKeyPath.");
+        using (var keys = signer.PublicKeyRing())
+        {
+            Run((_, ct) => Task.FromResult(LedgerOpening.VerifyPostgres(ledger, skip: false, keys, ct)));
+        }
+
+        if (!ShouldProcess(ledger.Name, $"Seal the ledger head with key {signer.Fingerprint} into {ledger.Checkpoints.Name}"))
+        {
+            return;
+        }
+
+        var checkpoint = Run((log, ct) => Engine.Ledger.Postgres.PostgresHeadSeal.SealAsync(ledger, signer, draft => AuditTrailFor(ledger, log.Engine).RecordAsync(draft, ct), SealedEvent(), ct));
+        WriteVerbose($"Sealed #{checkpoint.Sequence} ({checkpoint.HeadHash}) into {ledger.Checkpoints.Name}.");
+        WriteObject(checkpoint);
+    }
+
+    private AuditEvent SealedEvent() => new()
+    {
+        EventType = LedgerEventTypes.CheckpointSealed,
+        UserId = UserIdentity.Resolve(User),
+        Reason = string.IsNullOrWhiteSpace(Reason) ? "checkpoint on demand" : Reason,
+        Outcome = "sealed",
+    };
 }

@@ -15,6 +15,9 @@ public static class ErrorCatalogue
         new("AuditCopySameLedger", FlagsErrorKind.InvalidArgument, "Copy-FlagAudit: -From and -To are the same ledger."),
         new("AuditCopySourceBroken", FlagsErrorKind.InvalidData, "Copy-FlagAudit: the source ledger does not verify; nothing was copied."),
         new("AuditCopyTargetDiverged", FlagsErrorKind.InvalidOperation, "Copy-FlagAudit: the target is not a prefix of the source (or was written during the copy); copy into an empty ledger."),
+        new("AuditCopyCheckpointsDiverged", FlagsErrorKind.InvalidOperation, "Copy-FlagAudit: the target's checkpoints are not the source's first checkpoints; nothing was copied."),
+        new("AuditCopyCheckpointMisplaced", FlagsErrorKind.InvalidData, "Copy-FlagAudit: a signed checkpoint names a byte offset that would not hold in the target JSONL file; nothing was copied."),
+        new("AuditCopyIncomplete", FlagsErrorKind.WriteError, "Copy-FlagAudit stopped partway; the target holds a prefix of the source; run the same copy again to complete it."),
         new("AuditArchiveEmpty", FlagsErrorKind.InvalidOperation, "Save-FlagAuditArchive: the ledger holds no event before -Before; nothing was written."),
         new("AuditArchiveFileExists", FlagsErrorKind.InvalidOperation, "Save-FlagAuditArchive: the archive file exists; pass -Force to replace it. Nothing was written."),
         new("AuditArchiveSourceBroken", FlagsErrorKind.InvalidData, "Save-FlagAuditArchive: the ledger does not verify; nothing was archived."),
@@ -182,6 +185,7 @@ public static class ErrorCatalogue
         new("CheckpointKeyRequired", FlagsErrorKind.InvalidArgument, "New-FlagAuditCheckpoint needs -SigningKeyPath, or a ledger connected with -SigningKeyPath."),
         new("CheckpointFileMalformed", FlagsErrorKind.InvalidData, "The checkpoint file holds something that is not a checkpoint (or is a folder); nothing was changed."),
         new("CheckpointUnwritable", FlagsErrorKind.WriteError, "The checkpoint file cannot be written."),
+        new("CheckpointPathNotApplicable", FlagsErrorKind.InvalidArgument, "-CheckpointPath names a checkpoint file; a PostgreSQL ledger keeps its checkpoints in its own table."),
         new("ExpectedHeadInvalid", FlagsErrorKind.InvalidArgument, "-ExpectedHead is not a SHA-256 hash (64 hexadecimal digits)."),
 
         // Alert rules and notifications (Guardrails/AlertRuleFile, Guardrails/AlertmanagerGuardrail, Notifications/).

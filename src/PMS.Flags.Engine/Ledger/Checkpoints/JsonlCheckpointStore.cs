@@ -115,6 +115,42 @@ public sealed class JsonlCheckpointStore : ICheckpointStore
         }
     }
 
+    /// <summary>
+    /// Appends many checkpoints (a copy from another ledger) with one fsync per batch instead of one per checkpoint. A
+    /// batch that fails is cut off again, so the file always ends in whole lines: the checkpoints before it stay, and
+    /// a copy run again carries on after them. <paramref name="durable"/> hears of each batch once it is on disk, so a
+    /// caller knows how far a failed copy got.
+    /// </summary>
+    public void AppendAll(IEnumerable<Checkpoint> checkpoints, Action<int> durable)
+    {
+        long appended = 0;
+        try
+        {
+            using var stream = PrivateFiles.Open(Path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+            foreach (var batch in checkpoints.Chunk(1000))
+            {
+                var before = stream.Seek(0, SeekOrigin.End);
+                try
+                {
+                    stream.Write(Utf8NoBom.GetBytes(string.Concat(batch.Select(c => c.ToLine() + "\n"))));
+                    stream.Flush(flushToDisk: true);
+                }
+                catch (IOException)
+                {
+                    stream.SetLength(before);
+                    throw;
+                }
+
+                appended += batch.Length;
+                durable(batch.Length);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new FlagsException("CheckpointUnwritable", FlagsErrorKind.WriteError, $"The checkpoint file '{Path}' cannot be written after {appended} copied checkpoint(s) ({ex.Message}).", Path, ex);
+        }
+    }
+
     public override string ToString() => Name;
 
     private FileStream OpenRead()
