@@ -260,7 +260,7 @@ public static class ChainVerifier
             return false;
         }
 
-        if (!TryParseHex(line.Slice(line.Length - hexLength - 2, hexLength), out var stored))
+        if (!Sha256Value.TryParseUtf8(line.Slice(line.Length - hexLength - 2, hexLength), out var stored))
         {
             return false;
         }
@@ -326,25 +326,8 @@ public static class ChainVerifier
             return false;
         }
 
-        prevHashReadable = TryParseHex(value.Slice(1, valueEnd), out var parsed);
+        prevHashReadable = Sha256Value.TryParseUtf8(value.Slice(1, valueEnd), out var parsed);
         prevHash = prevHashReadable ? parsed : null;
-        return true;
-    }
-
-    /// <summary>Sha256Value.TryParse for UTF-8 digits: the same number parser, so the same hex is accepted.</summary>
-    private static bool TryParseHex(ReadOnlySpan<byte> hex, out Sha256Value value)
-    {
-        value = default;
-        if (hex.Length != 64
-            || !ulong.TryParse(hex[..16], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var a)
-            || !ulong.TryParse(hex[16..32], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b)
-            || !ulong.TryParse(hex[32..48], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var c)
-            || !ulong.TryParse(hex[48..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var d))
-        {
-            return false;
-        }
-
-        value = new Sha256Value(a, b, c, d);
         return true;
     }
 

@@ -19,6 +19,29 @@ public readonly record struct Sha256Value(ulong A, ulong B, ulong C, ulong D)
     public static bool TryParse(ReadOnlySpan<char> hex, out Sha256Value value)
     {
         value = default;
+        if (hex.Length != 64)
+        {
+            return false;
+        }
+
+        Span<byte> utf8 = stackalloc byte[64];
+        for (var i = 0; i < hex.Length; i++)
+        {
+            if (hex[i] > 0x7F)
+            {
+                return false;
+            }
+
+            utf8[i] = (byte)hex[i];
+        }
+
+        return TryParseUtf8(utf8, out value);
+    }
+
+    /// <summary>The same parse over UTF-8 digits, so the byte-level chain check accepts exactly the hex the text one does.</summary>
+    public static bool TryParseUtf8(ReadOnlySpan<byte> hex, out Sha256Value value)
+    {
+        value = default;
         if (hex.Length != 64
             || !ulong.TryParse(hex[..16], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var a)
             || !ulong.TryParse(hex[16..32], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b)
