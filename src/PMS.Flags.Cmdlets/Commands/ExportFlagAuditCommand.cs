@@ -15,6 +15,11 @@ public sealed class ExportFlagAuditCommand : FlagCmdletBase, IDisposable
 
     private bool declined;
 
+    // Under -WhatIf nothing is opened: the events are only counted, so the message can say how many would be exported.
+    private bool previewing;
+
+    private long previewed;
+
     private string? target;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -47,6 +52,7 @@ public sealed class ExportFlagAuditCommand : FlagCmdletBase, IDisposable
     {
         if (Start() is not { } writer)
         {
+            previewed += previewing ? InputObject.Length : 0;
             return;
         }
 
@@ -60,6 +66,11 @@ public sealed class ExportFlagAuditCommand : FlagCmdletBase, IDisposable
     {
         if (Start() is not { } writer)
         {
+            if (previewing)
+            {
+                ShouldProcess(target, $"Export {previewed} audit event(s) as {Format}");
+            }
+
             return;
         }
 
@@ -80,7 +91,7 @@ public sealed class ExportFlagAuditCommand : FlagCmdletBase, IDisposable
     /// <summary>The export under way, opened with the first event (or at the end, for none); null after -WhatIf or a "no".</summary>
     private AuditExportWriter? Start()
     {
-        if (export is not null || declined)
+        if (export is not null || declined || previewing)
         {
             return export as AuditExportWriter;
         }
@@ -91,13 +102,20 @@ public sealed class ExportFlagAuditCommand : FlagCmdletBase, IDisposable
             throw new FlagsException("ExportFileExists", FlagsErrorKind.InvalidOperation, $"'{path}' already exists; pass -Force to replace it.", path);
         }
 
+        target = path;
+        if (WhatIfRequested)
+        {
+            previewing = true;
+            return null;
+        }
+
+        // -Confirm asks before the first event is written, when their number is not known yet.
         if (!ShouldProcess(path, $"Export audit events as {Format}"))
         {
             declined = true;
             return null;
         }
 
-        target = path;
         var format = Enum.Parse<AuditExportFormat>(Format, ignoreCase: true);
         var writer = AuditExportWriter.Create(path, format, format == AuditExportFormat.Html ? ReportVerdict() : null, DateTimeOffset.UtcNow);
         export = writer;
