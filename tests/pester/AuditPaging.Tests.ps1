@@ -118,6 +118,20 @@ Describe 'Export-FlagAudit streams' -Tag AuditPaging, Export {
         else { @([IO.File]::ReadAllLines($target)).Count | Should -Be 1 }
     }
 
+    It 'an Html report and pages on a JSONL ledger leave Npgsql unloaded' {
+        $result = Invoke-ChildPwsh -WorkDirectory $sandbox.Root -ArgumentList $env:PMS_FLAGS_MODULE, $sandbox.LedgerPath -Script @'
+param($module, $ledgerPath)
+Import-Module $module
+$null = Connect-FlagLedger -Path $ledgerPath 3>$null
+$null = Get-FlagAudit -First 2 -Skip 1 -AfterSequence 1
+$null = Get-FlagAudit -Newest 2 | Export-FlagAudit -Format Html -Path ./report.html
+"npgsql=$(@([System.Runtime.Loader.AssemblyLoadContext]::All | ForEach-Object { $_.Assemblies } | Where-Object { $_.GetName().Name -eq 'Npgsql' }).Count)"
+'@
+        $result.ExitCode | Should -Be 0 -Because $result.Output
+        $result.Output | Should -Match '(?m)^npgsql=0\s*$'
+        Test-Path (Join-Path $sandbox.Root 'report.html') | Should -BeTrue
+    }
+
     It '-WhatIf counts the events and writes nothing' {
         $target = Join-Path $sandbox.Root 'export.html'
         $said = Get-FlagAudit | Export-FlagAudit -Format Html -Path $target -WhatIf 6>&1 | Out-String
