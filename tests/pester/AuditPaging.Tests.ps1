@@ -103,6 +103,29 @@ Describe 'Export-FlagAudit streams' -Tag AuditPaging, Export {
         @(Get-ChildItem $sandbox.Root -Filter '*.tmp*') | Should -BeNullOrEmpty
     }
 
+    It 'writes a <Format> export while the events are still coming: the temporary file holds them before the pipeline ends' -ForEach @(
+        @{ Format = 'Json' }, @{ Format = 'Csv' }, @{ Format = 'Html' }
+    ) {
+        $target = Join-Path $sandbox.Root "export.$Format"
+        $one = Get-FlagAudit -First 1
+        $root = $sandbox.Root
+        $script:midway = $null
+        & {
+            foreach ($i in 1..20000) {
+                if ($i -eq 15000) {
+                    $script:midway = [pscustomobject]@{
+                        Bytes  = (Get-ChildItem $root -File | Where-Object Name -Like 'export.*.tmp*' | Measure-Object Length -Sum).Sum
+                        Target = Test-Path $target
+                    }
+                }
+                $one
+            }
+        } | Export-FlagAudit -Format $Format -Path $target | Out-Null
+        $script:midway.Bytes | Should -BeGreaterThan 1MB -Because 'a buffering export writes nothing until the pipeline ends'
+        $script:midway.Target | Should -BeFalse
+        @(Get-ChildItem $root -Filter '*.tmp*') | Should -BeNullOrEmpty
+    }
+
     It 'a stopped pipeline (Select-Object -First downstream) leaves no temporary file' {
         $target = Join-Path $sandbox.Root 'export.json'
         $null = Get-FlagAudit | Export-FlagAudit -Format Json -Path $target | Select-Object -First 1
@@ -119,12 +142,12 @@ Describe 'Export-FlagAudit streams' -Tag AuditPaging, Export {
     }
 
     It 'an Html report and pages on a JSONL ledger leave Npgsql unloaded' {
-        $result = Invoke-ChildPwsh -WorkDirectory $sandbox.Root -ArgumentList $env:PMS_FLAGS_MODULE, $sandbox.LedgerPath -Script @'
-param($module, $ledgerPath)
+        $result = Invoke-ChildPwsh -WorkDirectory $sandbox.Root -ArgumentList $env:PMS_FLAGS_MODULE, $sandbox.LedgerPath, (Join-Path $sandbox.Root 'report.html') -Script @'
+param($module, $ledgerPath, $report)
 Import-Module $module
 $null = Connect-FlagLedger -Path $ledgerPath 3>$null
 $null = Get-FlagAudit -First 2 -Skip 1 -AfterSequence 1
-$null = Get-FlagAudit -Newest 2 | Export-FlagAudit -Format Html -Path ./report.html
+$null = Get-FlagAudit -Newest 2 | Export-FlagAudit -Format Html -Path $report
 "npgsql=$(@([System.Runtime.Loader.AssemblyLoadContext]::All | ForEach-Object { $_.Assemblies } | Where-Object { $_.GetName().Name -eq 'Npgsql' }).Count)"
 '@
         $result.ExitCode | Should -Be 0 -Because $result.Output
