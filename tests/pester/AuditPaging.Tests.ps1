@@ -144,6 +144,7 @@ Describe 'Export-FlagAudit streams' -Tag AuditPaging, Export {
     It 'an Html report and pages on a JSONL ledger leave Npgsql unloaded' {
         $result = Invoke-ChildPwsh -WorkDirectory $sandbox.Root -ArgumentList $env:PMS_FLAGS_MODULE, $sandbox.LedgerPath, (Join-Path $sandbox.Root 'report.html') -Script @'
 param($module, $ledgerPath, $report)
+$ErrorActionPreference = 'Stop'
 Import-Module $module
 $null = Connect-FlagLedger -Path $ledgerPath 3>$null
 $null = Get-FlagAudit -First 2 -Skip 1 -AfterSequence 1
