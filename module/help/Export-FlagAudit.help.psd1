@@ -22,7 +22,7 @@ files are removed and the target is as it was. An existing file is only replaced
 '@
     Parameters   = @{
         InputObject = 'The audit events to export, usually piped from Get-FlagAudit.'
-        Format      = 'The file format: Json (an array of event objects), Csv (a header row of field names, one row per event) or Html (a self-contained report for auditors with timelines drawn as inline SVG).'
+        Format      = 'The file format: Json (an array of event objects), Csv (a header row of field names, one row per event), Html (a self-contained report for auditors with timelines drawn as inline SVG) or Jsonl (the ledger''s own line for each event, with its stored hash: an export of a whole trail, from a file or from PostgreSQL, verifies with Test-FlagAuditChain -Path like a ledger file; a filtered selection or pending events leave gaps the verifier reports).'
         Ledger      = 'Html only: the ledger whose chain and checkpoint verdict the report states; defaults to the session''s ledger, or the default ledger.'
         PublicKeyPath = 'Html only: PEM public keys trusted for checkpoint signatures, so the report can state that the sealed head''s signature was verified. Works for a JSONL file and for a PostgreSQL ledger (its checkpoints table).'
         Path        = 'The file to write, for example ./audit-2025-q1.json. A relative path is resolved against the current location. If the file exists, the command fails with ExportFileExists unless -Force is given.'

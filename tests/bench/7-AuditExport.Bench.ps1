@@ -6,7 +6,7 @@
     For comparison, the buffering implementation this replaced, run with this script at 100,000 events on the same
     machine, peaked at 1,491 MB (Json), 450 MB (Csv) and 480 MB (Html), against about 145 MB streamed.
 #>
-param([Parameter(Mandatory)] [string] $ModulePath, [Parameter(Mandatory)] [string] $PwshDll, [int[]] $Sizes = @(100000, 1000000), [string[]] $Formats = @('Json', 'Csv', 'Html'))
+param([Parameter(Mandatory)] [string] $ModulePath, [Parameter(Mandatory)] [string] $PwshDll, [int[]] $Sizes = @(100000, 1000000), [string[]] $Formats = @('Json', 'Csv', 'Html', 'Jsonl'))
 $ErrorActionPreference = 'Stop'
 $work = Join-Path ([IO.Path]::GetTempPath()) ("pms-flags-export-bench-" + [guid]::NewGuid().ToString('N'))
 $null = New-Item -ItemType Directory $work

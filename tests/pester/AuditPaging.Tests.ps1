@@ -164,6 +164,44 @@ $null = Get-FlagAudit -Newest 2 | Export-FlagAudit -Format Html -Path $report
     }
 }
 
+Describe 'Export-FlagAudit -Format Jsonl' -Tag AuditPaging, Export {
+    BeforeEach { $sandbox = New-FlagSandbox; Add-Changes 6 }
+    AfterEach { Remove-FlagSandbox $sandbox }
+
+    It 'writes the ledger file''s own bytes, and the export verifies with Test-FlagAuditChain -Path' {
+        $export = Join-Path $sandbox.Root 'export.jsonl'
+        Get-FlagAudit | Export-FlagAudit -Format Jsonl -Path $export | Out-Null
+        [IO.File]::ReadAllBytes($export) | Should -Be ([IO.File]::ReadAllBytes($sandbox.LedgerPath))
+        $verdict = Test-FlagAuditChain -Path $export
+        $verdict.Valid | Should -BeTrue -Because $verdict.Message
+        $verdict.Count | Should -Be 6
+    }
+
+    It 'an export from PostgreSQL verifies exactly like the JSONL file it was copied from' {
+        $schema = 'jsonl_' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+        $pg = Connect-FlagLedger -ConnectionString $script:db.ConnectionString -Schema $schema -NoDefault
+        $null = Copy-FlagAudit -From $sandbox.Ledger -To $pg -Reason 'export test' -Confirm:$false
+        $export = Join-Path $sandbox.Root 'from-postgres.jsonl'
+        Get-FlagAudit -Ledger $pg | Export-FlagAudit -Format Jsonl -Path $export | Out-Null
+        $lines = @([IO.File]::ReadAllLines($export))
+        $lines[0..5] | Should -Be @([IO.File]::ReadAllLines($sandbox.LedgerPath))
+        $verdict = Test-FlagAuditChain -Path $export
+        $verdict.Valid | Should -BeTrue -Because $verdict.Message
+        $verdict.HeadHash | Should -Be (Test-FlagAuditChain -Ledger $pg).HeadHash
+    }
+
+    It 'keeps a modified event''s stored hash, so the verifier names that sequence' {
+        $lines = @([IO.File]::ReadAllLines($sandbox.LedgerPath))
+        $lines[2] = $lines[2].Replace('"change 3"', '"change 33"')
+        [IO.File]::WriteAllText($sandbox.LedgerPath, (($lines | ForEach-Object { "$_`n" }) -join ''))
+        $export = Join-Path $sandbox.Root 'export.jsonl'
+        Get-FlagAudit | Export-FlagAudit -Format Jsonl -Path $export | Out-Null
+        $verdict = Test-FlagAuditChain -Path $export 3>$null
+        $verdict.Valid | Should -BeFalse
+        $verdict.FirstBrokenSequence | Should -Be 3
+    }
+}
+
 Describe 'Export-FlagAudit -Format Html on PostgreSQL' -Tag AuditPaging, AuditReport {
     BeforeEach { $sandbox = New-FlagSandbox -NoConnect; $null = Connect-FlagStore -Path $sandbox.FlagFile }
     AfterEach { Remove-FlagSandbox $sandbox }

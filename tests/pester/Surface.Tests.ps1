@@ -221,10 +221,10 @@ Describe 'Parameter details' -Tag Surface {
         (Get-Command Get-Flag).Parameters['Flag'].Attributes.Where({ $_ -is [System.Management.Automation.SupportsWildcardsAttribute] }).Count | Should -Be 1
     }
 
-    It 'Export-FlagAudit takes audit events from the pipeline by value and -Format Json, Csv or Html' {
+    It 'Export-FlagAudit takes audit events from the pipeline by value and -Format Json, Csv, Html or Jsonl' {
         $parameters = (Get-Command Export-FlagAudit).Parameters
         $parameters['InputObject'].ParameterSets.Values[0].ValueFromPipeline | Should -BeTrue
-        $parameters['Format'].Attributes.Where({ $_ -is [System.Management.Automation.ValidateSetAttribute] }).ValidValues | Should -Be @('Json', 'Csv', 'Html')
+        $parameters['Format'].Attributes.Where({ $_ -is [System.Management.Automation.ValidateSetAttribute] }).ValidValues | Should -Be @('Json', 'Csv', 'Html', 'Jsonl')
     }
 
     It 'New-FlagGuardrail has a Preset set (default), a Custom set, a Health set and a Deployment set, with the pinned choices' {

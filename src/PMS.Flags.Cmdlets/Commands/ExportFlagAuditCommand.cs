@@ -28,7 +28,7 @@ public sealed class ExportFlagAuditCommand : FlagCmdletBase, IDisposable
     // A string, not the engine's AuditExportFormat enum: a field of an engine value type would load the engine
     // during PowerShell's assembly scan, before the private load context exists.
     [Parameter(Mandatory = true)]
-    [ValidateSet("Json", "Csv", "Html")]
+    [ValidateSet("Json", "Csv", "Html", "Jsonl")]
     public string Format { get; set; } = "Json";
 
     [Parameter(Mandatory = true, Position = 0)]

@@ -72,6 +72,10 @@ public sealed class AuditExportWriter : IDisposable
                 case AuditExportFormat.Html:
                     html!.Add(auditEvent);
                     break;
+                case AuditExportFormat.Jsonl:
+                    writer.Write(AuditExporter.StoredLine(auditEvent));
+                    writer.Write('\n');
+                    break;
                 default:
                     WriteCsvHeader();
                     AuditExporter.WriteCsvRow(writer, auditEvent);
@@ -101,6 +105,8 @@ public sealed class AuditExportWriter : IDisposable
                     break;
                 case AuditExportFormat.Html:
                     html!.Finish(writer, stream);
+                    break;
+                case AuditExportFormat.Jsonl:
                     break;
                 default:
                     WriteCsvHeader();

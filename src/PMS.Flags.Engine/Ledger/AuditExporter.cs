@@ -36,6 +36,18 @@ public static class AuditExporter
     public static string NeutralizeFormula(string text)
         => text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + text : text;
 
+    /// <summary>
+    /// The line the ledger stores for an event: its canonical form with the hash it was stored with. A recomputed hash
+    /// would make a modified event look sound to the verifier; the stored one keeps the break where it is.
+    /// </summary>
+    internal static string StoredLine(AuditEvent auditEvent)
+    {
+        var line = AuditEventCodec.ToLine(auditEvent, out var computed);
+        return auditEvent.Hash is { } stored && stored.Length == computed.Length && stored != computed
+            ? string.Concat(line.AsSpan(0, line.Length - computed.Length - 2), stored, "\"}")
+            : line;
+    }
+
     internal static void WriteCsvRow(TextWriter writer, AuditEvent auditEvent)
     {
         var o = AuditEventCodec.ToJObject(auditEvent, includeHash: true);

@@ -20,6 +20,7 @@ public sealed class AuditExportStreamingTests : IDisposable
     [InlineData(AuditExportFormat.Json)]
     [InlineData(AuditExportFormat.Csv)]
     [InlineData(AuditExportFormat.Html)]
+    [InlineData(AuditExportFormat.Jsonl)]
     public void Events_are_on_disk_before_the_sequence_ends_and_only_the_finished_export_is_at_the_target(AuditExportFormat format)
     {
         var target = temp.Combine("export." + format.ToString().ToLowerInvariant());
@@ -53,6 +54,10 @@ public sealed class AuditExportStreamingTests : IDisposable
         {
             Assert.Equal(20_001, File.ReadLines(target).Count());
         }
+        else if (format == AuditExportFormat.Jsonl)
+        {
+            Assert.Equal(20_000, File.ReadLines(target).Count());
+        }
         else
         {
             var html = File.ReadAllText(target);
@@ -66,6 +71,7 @@ public sealed class AuditExportStreamingTests : IDisposable
     [InlineData(AuditExportFormat.Json)]
     [InlineData(AuditExportFormat.Csv)]
     [InlineData(AuditExportFormat.Html)]
+    [InlineData(AuditExportFormat.Jsonl)]
     public void The_heap_does_not_grow_with_the_number_of_events(AuditExportFormat format)
     {
         // 200,000 events of about 1 KB each: gathered, they would hold some 200 MB. The bound is generous (a few
@@ -97,6 +103,7 @@ public sealed class AuditExportStreamingTests : IDisposable
     [InlineData(AuditExportFormat.Json)]
     [InlineData(AuditExportFormat.Csv)]
     [InlineData(AuditExportFormat.Html)]
+    [InlineData(AuditExportFormat.Jsonl)]
     public void A_sequence_that_fails_midway_leaves_no_file_and_the_old_target_untouched(AuditExportFormat format)
     {
         var target = temp.Combine("export");
