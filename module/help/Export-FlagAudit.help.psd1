@@ -14,18 +14,21 @@ a timeline of exposure drawn as inline SVG (percentage over time, with changes, 
 rollbacks marked), and a table of who changed what and why.
 
 -Format Json writes an indented JSON array of event objects. -Format Csv writes a header row and one RFC 4180 row per
-event (details as compact JSON). The file is written to a temporary file first and renamed, so a partial export never
-looks complete. An existing file is only replaced with -Force.
+event (details as compact JSON). Each event is written as it arrives, so an export of millions of events holds one
+event in memory, not the trail (the Html report keeps its rows and timeline points in scratch files beside the target
+until the end, since its summary and timelines come first). Everything goes to a temporary file that is fsynced and
+renamed at the end, so a partial export never looks complete: if the pipeline fails or is stopped, the temporary
+files are removed and the target is as it was. An existing file is only replaced with -Force.
 '@
     Parameters   = @{
         InputObject = 'The audit events to export, usually piped from Get-FlagAudit.'
-        Format      = 'The file format: Json (an array of event objects), Csv (a header row of field names, one row per event) or Html (a self-contained report for auditors with timelines drawn as inline SVG).'
+        Format      = 'The file format: Json (an array of event objects), Csv (a header row of field names, one row per event), Html (a self-contained report for auditors with timelines drawn as inline SVG) or Jsonl (the ledger''s own line for each event, with its stored hash: an export of a whole trail, from a file or from PostgreSQL, verifies with Test-FlagAuditChain -Path like a ledger file; a filtered selection or pending events leave gaps the verifier reports).'
         Ledger      = 'Html only: the ledger whose chain and checkpoint verdict the report states; defaults to the session''s ledger, or the default ledger.'
-        PublicKeyPath = 'Html only: PEM public keys trusted for checkpoint signatures, so the report can state that the sealed head''s signature was verified.'
+        PublicKeyPath = 'Html only: PEM public keys trusted for checkpoint signatures, so the report can state that the sealed head''s signature was verified. Works for a JSONL file and for a PostgreSQL ledger (its checkpoints table).'
         Path        = 'The file to write, for example ./audit-2025-q1.json. A relative path is resolved against the current location. If the file exists, the command fails with ExportFileExists unless -Force is given.'
         Force       = 'Replaces the file if it already exists.'
         WhatIf      = 'Shows the file that would be written and how many events, without writing it.'
-        Confirm     = 'Asks for confirmation before writing the file.'
+        Confirm     = 'Asks for confirmation before the first event is written (the number of events is not known yet then).'
     }
     Inputs       = @{
         'PMS.Flags.Engine.Ledger.AuditEvent' = 'Audit events from Get-FlagAudit.'

@@ -22,6 +22,8 @@ that is not an audit event fails with LedgerMalformed.
         Until       = 'Only events at or before this time. A date without an offset is taken in local time.'
         First       = 'Returns at most this many matching events, the oldest first. Must be 1 or more. For the latest changes use -Newest.'
         Newest      = 'Returns at most this many matching events, the newest first: "who changed it last". Must be 1 or more; not with -First.'
+        Skip        = 'Passes over the first N matching events: the oldest N, or with -Newest the newest N, so -Newest 50 -Skip 50 is the second page back from the end. 0 or more. An offset is for interactive use: the ledger still reads the events it passes over; to walk a large trail use -AfterSequence.'
+        AfterSequence = 'Only events with a Sequence greater than this one: the cursor for walking a large trail page by page (pass the Sequence of the last event of the previous page). Every filter still applies, and a page deep in the trail costs what the first page costs (on PostgreSQL a range on the sequence indexes). 0 or more; combines with -First, -Newest and -Skip, but not with -IncludePending.'
         IncludePending = 'Also returns the events spooled for this ledger (the change happened but the ledger could not record it yet), after the ledger''s events, with Pending set to True and no sequence. Sync-FlagLedger writes them.'
         Ledger      = 'The ledger to read, as returned by Connect-FlagLedger -NoDefault. Defaults to the session''s ledger, or the default ledger (see Connect-FlagLedger).'
     }
@@ -50,6 +52,11 @@ that is not an audit event fails with LedgerMalformed.
             Remarks = 'The CSV keeps the ledger''s snake_case field names.'
         }
         @{
+            Title   = 'Walking a large trail page by page'
+            Code    = '$after = 0; do { $page = @(Get-FlagAudit -Flag telehealth_appointments_enabled -First 1000 -AfterSequence $after); $page | Export-Csv -Append ./trail.csv; if ($page.Count) { $after = $page[-1].Sequence } } while ($page.Count -eq 1000)'
+            Remarks = 'Each page starts after the last sequence of the one before, so every event comes once, in order, even while new events are appended.'
+        }
+        @{
             Title   = 'The history of every flag that is on in staging'
             Code    = 'Get-Flag -Environment staging | Where-Object On | Get-FlagAudit'
             Remarks = 'Flag and Environment bind by property name from Get-Flag.'
@@ -57,7 +64,10 @@ that is not an audit event fails with LedgerMalformed.
     )
     Notes        = @'
 Error ids: LedgerMalformed (a line is not an audit event; run Test-FlagAuditChain to locate it), EventTypeUnknown (an
--EventType that the module never writes), AuditRangeConflict (-First with -Newest).
+-EventType that the module never writes), AuditRangeConflict (-First with -Newest),
+AuditPagingConflict (-IncludePending with -Skip or -AfterSequence: spooled events have no sequence yet, so they
+cannot be paged). -First, -Newest, -Skip and -AfterSequence select a page after the filters: the events after
+-AfterSequence, oldest first (newest first with -Newest), less the first -Skip, at most -First (or -Newest) of them.
 '@
     RelatedLinks = @('about_PMS.Flags', 'Export-FlagAudit', 'Test-FlagAuditChain', 'Connect-FlagLedger')
 }

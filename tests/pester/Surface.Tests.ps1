@@ -15,7 +15,7 @@ BeforeAll {
         'Copy-FlagAudit'           = @{ Parameters = 'Confirm', 'From', 'Reason', 'To', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.Postgres.LedgerCopyResult'; Impact = 'Medium' }
         'Save-FlagAuditArchive'    = @{ Parameters = 'Before', 'Confirm', 'Force', 'Ledger', 'Path', 'Reason', 'RetentionPeriod', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Ledger.Archive.AuditArchiveResult'; Impact = 'Medium' }
         'Get-Flag'                 = @{ Parameters = 'Environment', 'Flag', 'Store'; OutputType = 'PMS.Flags.Engine.Flags.FlagState' }
-        'Get-FlagAudit'            = @{ Parameters = 'Environment', 'EventType', 'First', 'Flag', 'IncludePending', 'Ledger', 'Newest', 'Since', 'Until', 'User'; OutputType = 'PMS.Flags.Engine.Ledger.AuditEvent' }
+        'Get-FlagAudit'            = @{ Parameters = 'AfterSequence', 'Environment', 'EventType', 'First', 'Flag', 'IncludePending', 'Ledger', 'Newest', 'Since', 'Skip', 'Until', 'User'; OutputType = 'PMS.Flags.Engine.Ledger.AuditEvent' }
         'Invoke-EmergencyRollback' = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'Notify', 'Reason', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Rollbacks.RollbackResult'; Impact = 'High' }
         'Set-FlagPercentage'       = @{ Parameters = 'ApprovalTicket', 'Confirm', 'Environment', 'Flag', 'Force', 'Ledger', 'OverrideReadiness', 'Percentage', 'Reason', 'Rule', 'Store', 'User', 'WhatIf'; OutputType = 'PMS.Flags.Engine.Flags.FlagChangeRecord'; Impact = 'Medium' }
         'Test-FlagAuditChain'      = @{ Parameters = 'CheckpointPath', 'ExpectedHead', 'Ledger', 'Path', 'PublicKeyPath'; OutputType = 'PMS.Flags.Engine.Ledger.ChainVerification' }
@@ -221,10 +221,10 @@ Describe 'Parameter details' -Tag Surface {
         (Get-Command Get-Flag).Parameters['Flag'].Attributes.Where({ $_ -is [System.Management.Automation.SupportsWildcardsAttribute] }).Count | Should -Be 1
     }
 
-    It 'Export-FlagAudit takes audit events from the pipeline by value and -Format Json, Csv or Html' {
+    It 'Export-FlagAudit takes audit events from the pipeline by value and -Format Json, Csv, Html or Jsonl' {
         $parameters = (Get-Command Export-FlagAudit).Parameters
         $parameters['InputObject'].ParameterSets.Values[0].ValueFromPipeline | Should -BeTrue
-        $parameters['Format'].Attributes.Where({ $_ -is [System.Management.Automation.ValidateSetAttribute] }).ValidValues | Should -Be @('Json', 'Csv', 'Html')
+        $parameters['Format'].Attributes.Where({ $_ -is [System.Management.Automation.ValidateSetAttribute] }).ValidValues | Should -Be @('Json', 'Csv', 'Html', 'Jsonl')
     }
 
     It 'New-FlagGuardrail has a Preset set (default), a Custom set, a Health set and a Deployment set, with the pinned choices' {

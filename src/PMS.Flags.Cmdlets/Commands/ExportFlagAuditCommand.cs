@@ -7,11 +7,20 @@ namespace PMS.Flags.Cmdlets.Commands;
 
 [Cmdlet(VerbsData.Export, "FlagAudit", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
-public sealed class ExportFlagAuditCommand : FlagCmdletBase
+public sealed class ExportFlagAuditCommand : FlagCmdletBase, IDisposable
 {
-    // List<object>, not List<AuditEvent>: a field of a generic type over an engine type makes PowerShell's assembly
-    // scan load the engine before the module initializer has set up the private load context.
-    private readonly List<object> events = new();
+    // The engine's AuditExportWriter, typed as IDisposable: a field of an engine type makes PowerShell's assembly scan
+    // load the engine before the module initializer has set up the private load context.
+    private IDisposable? export;
+
+    private bool declined;
+
+    // Under -WhatIf nothing is opened: the events are only counted, so the message can say how many would be exported.
+    private bool previewing;
+
+    private long previewed;
+
+    private string? target;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     public AuditEvent[] InputObject { get; set; } = Array.Empty<AuditEvent>();
@@ -19,7 +28,7 @@ public sealed class ExportFlagAuditCommand : FlagCmdletBase
     // A string, not the engine's AuditExportFormat enum: a field of an engine value type would load the engine
     // during PowerShell's assembly scan, before the private load context exists.
     [Parameter(Mandatory = true)]
-    [ValidateSet("Json", "Csv", "Html")]
+    [ValidateSet("Json", "Csv", "Html", "Jsonl")]
     public string Format { get; set; } = "Json";
 
     [Parameter(Mandatory = true, Position = 0)]
@@ -38,38 +47,95 @@ public sealed class ExportFlagAuditCommand : FlagCmdletBase
     [ValidateNotNullOrEmpty]
     public string[]? PublicKeyPath { get; set; }
 
-    protected override void ProcessFlagRecord() => events.AddRange(InputObject);
+    /// <summary>Each event goes to the temporary file as it arrives: an export of a million events holds one of them.</summary>
+    protected override void ProcessFlagRecord()
+    {
+        if (Start() is not { } writer)
+        {
+            previewed += previewing ? InputObject.Length : 0;
+            return;
+        }
+
+        foreach (var auditEvent in InputObject)
+        {
+            writer.Write(auditEvent);
+        }
+    }
 
     protected override void EndFlagProcessing()
     {
+        if (Start() is not { } writer)
+        {
+            if (previewing)
+            {
+                ShouldProcess(target, $"Export {previewed} audit event(s) as {Format}");
+            }
+
+            return;
+        }
+
+        writer.Commit();
+        WriteVerbose($"Exported {writer.Count} audit event(s) to '{target}'.");
+        // Through the provider, as Get-Item would: a bare FileInfo lacks the provider's members, so its default view
+        // printed an empty Mode, User and Size.
+        WriteObject(SessionState.InvokeProvider.Item.Get(new[] { target! }, force: true, literalPath: true), enumerateCollection: true);
+    }
+
+    /// <summary>A pipeline that failed or was stopped never reaches EndProcessing: its temporary file is removed here.</summary>
+    public void Dispose()
+    {
+        export?.Dispose();
+        export = null;
+    }
+
+    /// <summary>The export under way, opened with the first event (or at the end, for none); null after -WhatIf or a "no".</summary>
+    private AuditExportWriter? Start()
+    {
+        if (export is not null || declined || previewing)
+        {
+            return export as AuditExportWriter;
+        }
+
         var path = ResolvePath(Path);
         if (File.Exists(path) && !Force)
         {
             throw new FlagsException("ExportFileExists", FlagsErrorKind.InvalidOperation, $"'{path}' already exists; pass -Force to replace it.", path);
         }
 
-        if (!ShouldProcess(path, $"Export {events.Count} audit event(s) as {Format}"))
+        target = path;
+        if (WhatIfRequested)
         {
-            return;
+            previewing = true;
+            return null;
+        }
+
+        // -Confirm asks before the first event is written, when their number is not known yet.
+        if (!ShouldProcess(path, $"Export audit events as {Format}"))
+        {
+            declined = true;
+            return null;
         }
 
         var format = Enum.Parse<AuditExportFormat>(Format, ignoreCase: true);
-        ChainVerification? verdict = null;
-        if (format == AuditExportFormat.Html)
-        {
-            // The report states the verdict on the ledger as it is now; it is diagnostic, so a broken ledger is reported, not refused.
-            var ledger = ResolveLedger(Ledger, verifyOnOpen: false);
-            using var keys = PublicKeyPath is null ? null : Engine.Ledger.Checkpoints.CheckpointKeyRing.FromPemFiles(PublicKeyPath.Select(ResolvePath));
-            var pending = new AuditSpool(StatePaths.SpoolDirectory()).Pending(ledger).Count;
-            verdict = Run((_, ct) => Task.FromResult(ledger is JsonlLedger jsonl
-                ? Engine.Ledger.Checkpoints.CheckpointVerifier.Verify(jsonl, jsonl.Checkpoints, keys, null, pending, ct)
-                : ledger.Verify(ct).With(false, null, pending)));
-        }
-
-        AuditExporter.Write(events.Cast<AuditEvent>().ToArray(), format, path, verdict);
-        WriteVerbose($"Exported {events.Count} audit event(s) to '{path}'.");
-        // Through the provider, as Get-Item would: a bare FileInfo lacks the provider's members, so its default view
-        // printed an empty Mode, User and Size.
-        WriteObject(SessionState.InvokeProvider.Item.Get(new[] { path }, force: true, literalPath: true), enumerateCollection: true);
+        var writer = AuditExportWriter.Create(path, format, format == AuditExportFormat.Html ? ReportVerdict() : null, DateTimeOffset.UtcNow);
+        export = writer;
+        return writer;
     }
+
+    /// <summary>The report states the verdict on the ledger as it is now; it is diagnostic, so a broken ledger is reported, not refused.</summary>
+    private ChainVerification ReportVerdict()
+    {
+        var ledger = ResolveLedger(Ledger, verifyOnOpen: false);
+        using var keys = PublicKeyPath is null ? null : Engine.Ledger.Checkpoints.CheckpointKeyRing.FromPemFiles(PublicKeyPath.Select(ResolvePath));
+        var pending = new AuditSpool(StatePaths.SpoolDirectory()).Pending(ledger).Count;
+        return Run((_, ct) => Task.FromResult(ledger is JsonlLedger jsonl
+            ? Engine.Ledger.Checkpoints.CheckpointVerifier.Verify(jsonl, jsonl.Checkpoints, keys, null, pending, ct)
+            : ledger is Engine.Ledger.Postgres.PostgresLedger postgres ? VerifyPostgres(postgres, keys, pending, ct)
+            : ledger.Verify(ct).With(false, null, pending)));
+    }
+
+    // Its own method so that Npgsql is loaded only for a PostgreSQL ledger (as in Test-FlagAuditChain); its checkpoints are its own table.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static ChainVerification VerifyPostgres(Engine.Ledger.Postgres.PostgresLedger postgres, Engine.Ledger.Checkpoints.CheckpointKeyRing? keys, int pending, CancellationToken ct)
+        => Engine.Ledger.Checkpoints.CheckpointVerifier.Verify(postgres, postgres.Checkpoints, keys, null, pending, ct);
 }

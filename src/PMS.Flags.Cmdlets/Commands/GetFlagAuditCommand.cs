@@ -43,6 +43,19 @@ public sealed class GetFlagAuditCommand : FlagCmdletBase
     [ValidateRange(1, int.MaxValue)]
     public int? Newest { get; set; }
 
+    /// <summary>
+    /// Passes over the first N events of the page: the oldest N, or with -Newest the newest N (the next page back).
+    /// An offset for interactive use; a script walking the whole trail pages with -AfterSequence instead.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int? Skip { get; set; }
+
+    /// <summary>Only events with a greater sequence: the keyset cursor of a page walk (the last Sequence of the previous page).</summary>
+    [Parameter]
+    [ValidateRange(0, long.MaxValue)]
+    public long? AfterSequence { get; set; }
+
     [Parameter]
     public ILedger? Ledger { get; set; }
 
@@ -55,6 +68,12 @@ public sealed class GetFlagAuditCommand : FlagCmdletBase
         if (First is not null && Newest is not null)
         {
             throw new FlagsException("AuditRangeConflict", FlagsErrorKind.InvalidArgument, "-First (the oldest events) and -Newest (the newest events) cannot be used together.");
+        }
+
+        if (IncludePending && (Skip is not null || AfterSequence is not null))
+        {
+            // Spooled events have no sequence yet, so no page cursor or offset can address them stably.
+            throw new FlagsException("AuditPagingConflict", FlagsErrorKind.InvalidArgument, "-IncludePending cannot be used with -Skip or -AfterSequence: spooled events have no sequence yet, so they cannot be paged.");
         }
 
         foreach (var eventType in EventType ?? Array.Empty<string>())
@@ -75,7 +94,12 @@ public sealed class GetFlagAuditCommand : FlagCmdletBase
             User = User,
             Since = Since,
             Until = Until,
+            AfterSequence = AfterSequence,
+            Skip = Skip,
             First = First,
+
+            // With the spool the window is taken below, over the ledger's events and the pending ones after them.
+            Newest = IncludePending ? null : Newest,
         };
         WriteVerbose($"Reading audit events from {ledger.Name}.");
         var events = ledger.Read(query, CancellationToken);
@@ -88,7 +112,7 @@ public sealed class GetFlagAuditCommand : FlagCmdletBase
                 events = events.Take(limit);
             }
         }
-        if (Newest is { } newest)
+        if (IncludePending && Newest is { } newest)
         {
             // The ledger is oldest first; keep a window of the last N and hand them out newest first.
             var window = new Queue<AuditEvent>(Math.Min(newest, 1024));

@@ -135,6 +135,7 @@ public static class ErrorCatalogue
         new("LogPatternInvalid", FlagsErrorKind.InvalidArgument, "Get-PmsLog -Match is not a valid regular expression."),
         new("LogRangeInvalid", FlagsErrorKind.InvalidArgument, "Get-PmsLog -Tail is negative or -Since not positive."),
         new("AuditRangeConflict", FlagsErrorKind.InvalidArgument, "Get-FlagAudit: -First and -Newest (or another pair of range parameters) were given together."),
+        new("AuditPagingConflict", FlagsErrorKind.InvalidArgument, "Get-FlagAudit: -IncludePending with -Skip or -AfterSequence; spooled events have no sequence yet, so they cannot be paged."),
         new("EventTypeUnknown", FlagsErrorKind.InvalidArgument, "Get-FlagAudit -EventType names no known event type (a typo would otherwise return nothing)."),
         new("FlagWildcardNotAccepted", FlagsErrorKind.InvalidArgument, "A command that changes a flag was given a wildcard; name the flag exactly."),
         new("LedgerFolderNotFound", FlagsErrorKind.ObjectNotFound, "Connect-FlagLedger creates a new ledger file but never a folder; the folder does not exist."),

@@ -1,73 +1,31 @@
 using System.Globalization;
-using System.Text;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
-using PMS.Flags.Engine.Common;
 
 namespace PMS.Flags.Engine.Ledger;
 
 /// <summary>
 /// Writes audit events for auditors with the ledger's own snake_case field names (including the hash chain fields,
-/// so an export can be re-verified), atomically and fsynced, so a half-written export never looks complete.
+/// so an export can be re-verified), atomically and fsynced, so a half-written export never looks complete. The
+/// events are written as they are enumerated (see <see cref="AuditExportWriter"/>), never gathered first.
 /// </summary>
 public static class AuditExporter
 {
-    public static void Write(IReadOnlyCollection<AuditEvent> events, AuditExportFormat format, string path, ChainVerification? verdict = null)
+    private static readonly string[] CsvFields = AuditEventCodec.ToJObject(new AuditEvent(), includeHash: true).Properties().Select(p => p.Name).ToArray();
+
+    /// <summary>Every event has every field (null where it does not apply), so one header fits every row.</summary>
+    public static string CsvHeader { get; } = string.Join(",", CsvFields) + Environment.NewLine;
+
+    public static long Write(IEnumerable<AuditEvent> events, AuditExportFormat format, string path, ChainVerification? verdict = null)
     {
-        var text = format switch
+        using var writer = AuditExportWriter.Create(path, format, verdict, DateTimeOffset.UtcNow);
+        foreach (var auditEvent in events)
         {
-            AuditExportFormat.Json => ToJson(events),
-            AuditExportFormat.Html => AuditHtmlReport.Render(events, verdict, DateTimeOffset.UtcNow),
-            _ => ToCsv(events),
-        };
-        var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(new UTF8Encoding(false).GetBytes(text));
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
-            DirectorySync.Flush(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
-
-            throw new FlagsException("ExportUnwritable", FlagsErrorKind.WriteError, $"Could not write '{path}': {ex.Message}", path, ex);
-        }
-    }
-
-    public static string ToJson(IEnumerable<AuditEvent> events)
-        => new JArray(events.Select(e => AuditEventCodec.ToJObject(e, includeHash: true))).ToString(Formatting.Indented) + "\n";
-
-    public static string ToCsv(IEnumerable<AuditEvent> events)
-    {
-        var builder = new StringBuilder();
-        string[]? header = null;
-        foreach (var e in events)
-        {
-            var o = AuditEventCodec.ToJObject(e, includeHash: true);
-            if (header is null)
-            {
-                header = o.Properties().Select(p => p.Name).ToArray();
-                builder.AppendLine(string.Join(",", header));
-            }
-
-            builder.AppendLine(string.Join(",", header.Select(name => Cell(o[name]))));
+            writer.Write(auditEvent);
         }
 
-        if (header is null)
-        {
-            builder.AppendLine(string.Join(",", AuditEventCodec.ToJObject(new AuditEvent(), includeHash: true).Properties().Select(p => p.Name)));
-        }
-
-        return builder.ToString();
+        writer.Commit();
+        return writer.Count;
     }
 
     /// <summary>
@@ -77,6 +35,34 @@ public static class AuditExporter
     /// </summary>
     public static string NeutralizeFormula(string text)
         => text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + text : text;
+
+    /// <summary>
+    /// The line the ledger stores for an event: its canonical form with the hash it was stored with. A recomputed hash
+    /// would make a modified event look sound to the verifier; the stored one keeps the break where it is.
+    /// </summary>
+    internal static string StoredLine(AuditEvent auditEvent)
+    {
+        var line = AuditEventCodec.ToLine(auditEvent, out var computed);
+        return auditEvent.Hash is { } stored && stored.Length == computed.Length && stored != computed
+            ? string.Concat(line.AsSpan(0, line.Length - computed.Length - 2), stored, "\"}")
+            : line;
+    }
+
+    internal static void WriteCsvRow(TextWriter writer, AuditEvent auditEvent)
+    {
+        var o = AuditEventCodec.ToJObject(auditEvent, includeHash: true);
+        for (var i = 0; i < CsvFields.Length; i++)
+        {
+            if (i > 0)
+            {
+                writer.Write(',');
+            }
+
+            writer.Write(Cell(o[CsvFields[i]]));
+        }
+
+        writer.Write(Environment.NewLine);
+    }
 
     private static string Cell(JToken? token)
     {

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using PMS.Flags.Engine.Ledger.Checkpoints;
 
 namespace PMS.Flags.Engine.Ledger;
 
@@ -26,40 +25,71 @@ public static class AuditHtmlReport
     public const string BreachColor = "#e07000";
     public const string RollbackColor = "#c00000";
 
-    public static string Render(IReadOnlyCollection<AuditEvent> events, ChainVerification? verdict, DateTimeOffset generatedAt)
+    internal const string TableHead = "<h2>Who changed what and why</h2>\n<table id=\"events\"><tr><th>#</th><th>Time (UTC)</th><th>User</th><th>Event</th><th>Flag</th><th>Environment</th><th>%</th><th>Reason</th><th>Ticket</th><th>Outcome</th></tr>\n";
+
+    internal const string Footer = "</table>\n</body></html>\n";
+
+    /// <summary>Renders a report of a few events in memory; an export of any size streams through <see cref="AuditExportWriter"/>.</summary>
+    public static string Render(IEnumerable<AuditEvent> events, ChainVerification? verdict, DateTimeOffset generatedAt)
     {
-        var html = new StringBuilder();
-        html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>PMS.Flags audit report</title>\n<style>")
-            .Append("body{font-family:sans-serif;margin:16px;color:#222}table{border-collapse:collapse;font-size:12px}")
-            .Append("td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}")
-            .Append(".valid{color:#1b6e1b}.broken{color:#b00000}svg{display:block;margin:8px 0 24px 0}")
-            .Append("</style></head><body>\n<h1>Feature flag audit report</h1>\n");
-        html.Append("<p id=\"generated\">Generated ").Append(Encode(Time(generatedAt))).Append("</p>\n");
-        html.Append("<h2>Selection</h2>\n<p id=\"selection\">").Append(Encode(Selection(events))).Append("</p>\n");
-        html.Append("<h2>Verdict</h2>\n").Append(Verdict(verdict));
-        html.Append("<h2>Exposure over time</h2>\n");
-        foreach (var stream in events.Where(e => e.FeatureFlag is not null).GroupBy(e => (Flag: e.FeatureFlag!, Environment: e.Environment ?? "")).OrderBy(g => g.Key.Flag, StringComparer.Ordinal).ThenBy(g => g.Key.Environment, StringComparer.Ordinal))
+        var directory = Directory.CreateTempSubdirectory("pms-flags-report-");
+        try
         {
-            html.Append(Timeline(stream.Key.Flag, stream.Key.Environment, stream.OrderBy(e => e.Timestamp).ThenBy(e => e.Sequence).ToArray()));
-        }
+            var path = System.IO.Path.Combine(directory.FullName, "report.html");
+            using (var writer = AuditExportWriter.Create(path, AuditExportFormat.Html, verdict, generatedAt))
+            {
+                foreach (var auditEvent in events)
+                {
+                    writer.Write(auditEvent);
+                }
 
-        html.Append("<h2>Who changed what and why</h2>\n<table id=\"events\"><tr><th>#</th><th>Time (UTC)</th><th>User</th><th>Event</th><th>Flag</th><th>Environment</th><th>%</th><th>Reason</th><th>Ticket</th><th>Outcome</th></tr>\n");
-        foreach (var e in events)
+                writer.Commit();
+            }
+
+            return File.ReadAllText(path);
+        }
+        finally
         {
-            html.Append("<tr><td>").Append(e.Pending ? "pending" : e.Sequence.ToString(CultureInfo.InvariantCulture))
-                .Append("</td><td>").Append(Encode(Time(e.Timestamp)))
-                .Append("</td><td>").Append(Encode(e.UserId))
-                .Append("</td><td>").Append(Encode(e.EventType))
-                .Append("</td><td>").Append(Encode(e.FeatureFlag))
-                .Append("</td><td>").Append(Encode(e.Environment))
-                .Append("</td><td>").Append(e.RolloutPercentage?.ToString(CultureInfo.InvariantCulture) ?? "")
-                .Append("</td><td>").Append(Encode(e.Reason))
-                .Append("</td><td>").Append(Encode(e.ApprovalTicket))
-                .Append("</td><td>").Append(Encode(e.Outcome))
-                .Append("</td></tr>\n");
+            directory.Delete(recursive: true);
         }
+    }
 
-        return html.Append("</table>\n</body></html>\n").ToString();
+    internal static string Head(DateTimeOffset generatedAt)
+        => "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>PMS.Flags audit report</title>\n<style>"
+            + "body{font-family:sans-serif;margin:16px;color:#222}table{border-collapse:collapse;font-size:12px}"
+            + "td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}"
+            + ".valid{color:#1b6e1b}.broken{color:#b00000}svg{display:block;margin:8px 0 24px 0}"
+            + "</style></head><body>\n<h1>Feature flag audit report</h1>\n"
+            + "<p id=\"generated\">Generated " + Encode(Time(generatedAt)) + "</p>\n";
+
+    internal static string SelectionSection(string selection)
+        => "<h2>Selection</h2>\n<p id=\"selection\">" + Encode(selection) + "</p>\n";
+
+    internal static string VerdictSection(ChainVerification? verdict) => "<h2>Verdict</h2>\n" + Verdict(verdict) + "<h2>Exposure over time</h2>\n";
+
+    internal static void WriteRow(TextWriter html, AuditEvent e)
+    {
+        html.Write("<tr><td>");
+        html.Write(e.Pending ? "pending" : e.Sequence.ToString(CultureInfo.InvariantCulture));
+        html.Write("</td><td>");
+        html.Write(Encode(Time(e.Timestamp)));
+        html.Write("</td><td>");
+        html.Write(Encode(e.UserId));
+        html.Write("</td><td>");
+        html.Write(Encode(e.EventType));
+        html.Write("</td><td>");
+        html.Write(Encode(e.FeatureFlag));
+        html.Write("</td><td>");
+        html.Write(Encode(e.Environment));
+        html.Write("</td><td>");
+        html.Write(e.RolloutPercentage?.ToString(CultureInfo.InvariantCulture) ?? "");
+        html.Write("</td><td>");
+        html.Write(Encode(e.Reason));
+        html.Write("</td><td>");
+        html.Write(Encode(e.ApprovalTicket));
+        html.Write("</td><td>");
+        html.Write(Encode(e.Outcome));
+        html.Write("</td></tr>\n");
     }
 
     /// <summary>The exposure after an event: its percentage, 0 when it switched the flag off, else what it was before.</summary>
@@ -73,23 +103,6 @@ public static class AuditHtmlReport
         _ when !string.IsNullOrEmpty(e.ApprovalTicket) => ApprovalColor,
         _ => ChangeColor,
     };
-
-    private static string Selection(IReadOnlyCollection<AuditEvent> events)
-    {
-        if (events.Count == 0)
-        {
-            return "No events.";
-        }
-
-        string List(IEnumerable<string?> values) => string.Join(", ", values.Where(v => v is not null).Distinct(StringComparer.OrdinalIgnoreCase).OrderBy(v => v, StringComparer.Ordinal));
-        var sequences = events.Where(e => !e.Pending).Select(e => e.Sequence).ToArray();
-        return $"{events.Count} event(s)"
-            + (sequences.Length > 0 ? $", #{sequences.Min()} to #{sequences.Max()}" : "")
-            + $", from {Time(events.Min(e => e.Timestamp))} to {Time(events.Max(e => e.Timestamp))}"
-            + $"; flags: {List(events.Select(e => e.FeatureFlag))}; environments: {List(events.Select(e => e.Environment))}; event types: {List(events.Select(e => e.EventType))}"
-            + (events.Any(e => e.Pending) ? $"; {events.Count(e => e.Pending)} pending (spooled, not yet in the ledger)" : "")
-            + ".";
-    }
 
     private static string Verdict(ChainVerification? verdict)
     {
@@ -111,49 +124,64 @@ public static class AuditHtmlReport
         return $"<p id=\"verdict\" class=\"{(verdict.Valid ? "valid" : "broken")}\">{Encode(text.ToString())}</p>\n<p>Ledger: {Encode(verdict.Ledger)}</p>\n";
     }
 
-    private static string Timeline(string flag, string environment, IReadOnlyList<AuditEvent> events)
+    /// <summary>
+    /// One flag and environment's timeline. <paramref name="points"/> enumerates its plotted events in time order; it is
+    /// enumerated twice (the line, then the markers) so neither is held in memory.
+    /// </summary>
+    internal static void WriteTimeline(TextWriter svg, string flag, string environment, Func<IEnumerable<AuditTimelinePoint>> points, long plottedCount, long firstTicks, long lastTicks)
     {
-        var plotted = events.Where(e => e.EventType != "guardrail_evaluated").ToArray();
-        var first = plotted.Length == 0 ? DateTimeOffset.MinValue : plotted[0].Timestamp;
-        var span = plotted.Length == 0 ? 0 : (plotted[^1].Timestamp - first).TotalSeconds;
-        double X(AuditEvent e) => span <= 0 ? PlotLeft + (PlotWidth / 2.0) : PlotLeft + (PlotWidth * (e.Timestamp - first).TotalSeconds / span);
+        var first = plottedCount == 0 ? DateTimeOffset.MinValue : new DateTimeOffset(firstTicks, TimeSpan.Zero);
+        var span = plottedCount == 0 ? 0 : TimeSpan.FromTicks(lastTicks - firstTicks).TotalSeconds;
+        double X(AuditTimelinePoint e) => span <= 0 ? PlotLeft + (PlotWidth / 2.0) : PlotLeft + (PlotWidth * TimeSpan.FromTicks(e.Ticks - firstTicks).TotalSeconds / span);
         double Y(decimal percentage) => PlotTop + ((100 - (double)percentage) * PixelsPerPercent);
-        var svg = new StringBuilder();
-        svg.Append("<h3>").Append(Encode(flag)).Append(" in ").Append(Encode(environment)).Append("</h3>\n")
-            .Append(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" data-flag=\"{Encode(flag)}\" data-environment=\"{Encode(environment)}\" width=\"{PlotLeft + PlotWidth + 20}\" height=\"{PlotTop + (100 * PixelsPerPercent) + 40}\">"))
-            .Append(Invariant($"<rect x=\"{PlotLeft}\" y=\"{PlotTop}\" width=\"{PlotWidth}\" height=\"{100 * PixelsPerPercent}\" fill=\"#fafafa\" stroke=\"#bbb\"/>"));
+        svg.Write("<h3>");
+        svg.Write(Encode(flag));
+        svg.Write(" in ");
+        svg.Write(Encode(environment));
+        svg.Write("</h3>\n");
+        svg.Write(Invariant($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" data-flag=\"{Encode(flag)}\" data-environment=\"{Encode(environment)}\" width=\"{PlotLeft + PlotWidth + 20}\" height=\"{PlotTop + (100 * PixelsPerPercent) + 40}\">"));
+        svg.Write(Invariant($"<rect x=\"{PlotLeft}\" y=\"{PlotTop}\" width=\"{PlotWidth}\" height=\"{100 * PixelsPerPercent}\" fill=\"#fafafa\" stroke=\"#bbb\"/>"));
         foreach (var gridline in new[] { 0, 25, 50, 75, 100 })
         {
-            svg.Append(Invariant($"<text x=\"{PlotLeft - 8}\" y=\"{Y(gridline) + 4}\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">{gridline}%</text>"));
+            svg.Write(Invariant($"<text x=\"{PlotLeft - 8}\" y=\"{Y(gridline) + 4}\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">{gridline}%</text>"));
         }
 
+        svg.Write("<path d=\"");
         var exposure = 0m;
-        var path = new StringBuilder();
-        var markers = new StringBuilder();
-        foreach (var e in plotted)
+        var started = false;
+        foreach (var e in points())
         {
             var x = X(e);
-            path.Append(path.Length == 0 ? Invariant($"M{x:0.##},{Y(exposure):0.##}") : Invariant($" H{x:0.##}"));
-            exposure = ExposureAfter(e, exposure);
-            path.Append(Invariant($" V{Y(exposure):0.##}"));
-            markers.Append(Invariant($"<circle cx=\"{x:0.##}\" cy=\"{Y(exposure):0.##}\" r=\"5\" fill=\"{MarkerColor(e)}\" data-sequence=\"{e.Sequence}\" data-percentage=\"{exposure}\"><title>"))
-                .Append(Encode($"#{e.Sequence} {Time(e.Timestamp)} {e.EventType} {exposure}% by {e.UserId}: {e.Reason}")).Append("</title></circle>");
+            svg.Write(started ? Invariant($" H{x:0.##}") : Invariant($"M{x:0.##},{Y(exposure):0.##}"));
+            started = true;
+            exposure = e.ExposureAfter(exposure);
+            svg.Write(Invariant($" V{Y(exposure):0.##}"));
         }
 
-        svg.Append("<path d=\"").Append(path).Append("\" fill=\"none\" stroke=\"#888\" stroke-width=\"1.5\"/>").Append(markers);
-        if (plotted.Length > 0)
+        svg.Write("\" fill=\"none\" stroke=\"#888\" stroke-width=\"1.5\"/>");
+        exposure = 0m;
+        foreach (var e in points())
         {
-            svg.Append(Invariant($"<text x=\"{PlotLeft}\" y=\"{PlotTop + (100 * PixelsPerPercent) + 16}\" font-size=\"11\" fill=\"#555\">{Encode(Time(first))}</text>"))
-                .Append(Invariant($"<text x=\"{PlotLeft + PlotWidth}\" y=\"{PlotTop + (100 * PixelsPerPercent) + 16}\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">{Encode(Time(plotted[^1].Timestamp))}</text>"));
+            var x = X(e);
+            exposure = e.ExposureAfter(exposure);
+            svg.Write(Invariant($"<circle cx=\"{x:0.##}\" cy=\"{Y(exposure):0.##}\" r=\"5\" fill=\"{e.Color}\" data-sequence=\"{e.Sequence}\" data-percentage=\"{exposure}\"><title>"));
+            svg.Write(Encode($"#{e.Sequence} {Time(new DateTimeOffset(e.Ticks, TimeSpan.Zero))} {e.EventType} {exposure}% by {e.UserId}: {e.Reason}"));
+            svg.Write("</title></circle>");
+        }
+
+        if (plottedCount > 0)
+        {
+            svg.Write(Invariant($"<text x=\"{PlotLeft}\" y=\"{PlotTop + (100 * PixelsPerPercent) + 16}\" font-size=\"11\" fill=\"#555\">{Encode(Time(first))}</text>"));
+            svg.Write(Invariant($"<text x=\"{PlotLeft + PlotWidth}\" y=\"{PlotTop + (100 * PixelsPerPercent) + 16}\" font-size=\"11\" text-anchor=\"end\" fill=\"#555\">{Encode(Time(new DateTimeOffset(lastTicks, TimeSpan.Zero)))}</text>"));
         }
 
         // The legend's bullets are drawn translucent, so only the plotted points have the markers' exact colours.
-        svg.Append(Invariant($"<text x=\"{PlotLeft}\" y=\"{PlotTop + (100 * PixelsPerPercent) + 34}\" font-size=\"11\" fill=\"#555\" fill-opacity=\"0.8\">"))
-            .Append($"<tspan fill=\"{ChangeColor}\">&#9679; change</tspan> <tspan fill=\"{ApprovalColor}\">&#9679; approved (ticket)</tspan> <tspan fill=\"{BreachColor}\">&#9679; guardrail breach</tspan> <tspan fill=\"{RollbackColor}\">&#9679; rollback</tspan></text>");
-        return svg.Append("</svg>\n").ToString();
+        svg.Write(Invariant($"<text x=\"{PlotLeft}\" y=\"{PlotTop + (100 * PixelsPerPercent) + 34}\" font-size=\"11\" fill=\"#555\" fill-opacity=\"0.8\">"));
+        svg.Write($"<tspan fill=\"{ChangeColor}\">&#9679; change</tspan> <tspan fill=\"{ApprovalColor}\">&#9679; approved (ticket)</tspan> <tspan fill=\"{BreachColor}\">&#9679; guardrail breach</tspan> <tspan fill=\"{RollbackColor}\">&#9679; rollback</tspan></text>");
+        svg.Write("</svg>\n");
     }
 
-    private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    internal static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static string Encode(string? text) => WebUtility.HtmlEncode(text ?? "");
 

@@ -156,7 +156,49 @@ public sealed class JsonlLedger : ILedger
     public async IAsyncEnumerable<AuditEvent> ReadAsync(AuditQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await Task.CompletedTask.ConfigureAwait(false);
+        if (query.Newest is { } newest)
+        {
+            // A file is read oldest first: keep a window of the last Skip + N matches and hand out N of them newest first.
+            var window = new Queue<AuditEvent>();
+            var size = (long)newest + (query.Skip ?? 0);
+            foreach (var auditEvent in Matching(query, cancellationToken))
+            {
+                if (window.Count == size)
+                {
+                    window.Dequeue();
+                }
+
+                window.Enqueue(auditEvent);
+            }
+
+            foreach (var auditEvent in window.Reverse().Skip(query.Skip ?? 0).Take(newest))
+            {
+                yield return auditEvent;
+            }
+
+            yield break;
+        }
+
+        var skipped = 0;
         var returned = 0;
+        foreach (var auditEvent in Matching(query, cancellationToken))
+        {
+            if (skipped < query.Skip)
+            {
+                skipped++;
+                continue;
+            }
+
+            yield return auditEvent;
+            if (query.First is { } first && ++returned >= first)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private IEnumerable<AuditEvent> Matching(AuditQuery query, CancellationToken cancellationToken)
+    {
         var prefilter = LinePrefilter.For(query);
         using var lines = ReadLines(skipUnterminatedTail: true).GetEnumerator();
         while (NextLine(lines))
@@ -169,15 +211,9 @@ public sealed class JsonlLedger : ILedger
             }
 
             var auditEvent = Parse(line);
-            if (!query.Matches(auditEvent))
+            if (query.Matches(auditEvent))
             {
-                continue;
-            }
-
-            yield return auditEvent;
-            if (query.First is { } first && ++returned >= first)
-            {
-                yield break;
+                yield return auditEvent;
             }
         }
     }

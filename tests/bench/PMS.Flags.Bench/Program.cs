@@ -26,6 +26,13 @@ if (args.FirstOrDefault() == "postgres-ledger")
     return;
 }
 
+// `generate-jsonl <path> <count>`: only write a valid, chained JSONL ledger of generated events (the export bench's input).
+if (args.FirstOrDefault() == "generate-jsonl")
+{
+    WriteLedger(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 // Chain verification throughput: 100,000 generated, correctly chained events, verified three times; the median counts.
 // Baseline in the same run: reading the same file line by line without verifying, so the ratio shows what verification adds.
 var count = args.Length > 0 ? int.Parse(args[0]) : 100_000;
@@ -33,33 +40,7 @@ var directory = Directory.CreateTempSubdirectory("pms-flags-bench-");
 try
 {
     var path = Path.Combine(directory.FullName, "audit.jsonl");
-    using (var writer = new StreamWriter(path))
-    {
-        string? previous = null;
-        var start = DateTimeOffset.UtcNow.AddDays(-1);
-        for (var i = 1; i <= count; i++)
-        {
-            var draft = new AuditEvent
-            {
-                Timestamp = start.AddMilliseconds(i * 10),
-                EventType = i % 10 == 0 ? "guardrail_evaluated" : "feature_flag_toggled",
-                UserId = "bench@pms.example.com",
-                FeatureFlag = $"flag_{i % 500}",
-                PreviousState = i % 2 == 0,
-                NewState = i % 2 == 1,
-                Environment = i % 3 == 0 ? "production" : "staging",
-                Reason = "Gradual rollout - benchmark",
-                RolloutPercentage = i % 101,
-                ApprovalTicket = "TICKET-12345",
-                Store = "LocalFile:/bench/feature_flags.json",
-                PreviousPercentage = (i + 50) % 101,
-                Outcome = "applied",
-                Details = "{\"change\":\"SetPercentage\",\"requested_percentage\":25}",
-            }.WithChain(i, previous, "");
-            writer.WriteLine(AuditEventCodec.ToLine(draft, out var hash));
-            previous = hash;
-        }
-    }
+    WriteLedger(path, count);
 
     var ledger = new JsonlLedger(path);
     var verifyTimes = new List<double>();
@@ -128,4 +109,36 @@ static double Median(List<double> values)
 {
     var sorted = values.Order().ToArray();
     return sorted[sorted.Length / 2];
+}
+
+// Correctly chained events over 500 flags in two environments, 10 ms apart, as the ledger writer would store them.
+static void WriteLedger(string path, int count)
+{
+    using (var writer = new StreamWriter(path))
+    {
+        string? previous = null;
+        var start = DateTimeOffset.UtcNow.AddDays(-1);
+        for (var i = 1; i <= count; i++)
+        {
+            var draft = new AuditEvent
+            {
+                Timestamp = start.AddMilliseconds(i * 10),
+                EventType = i % 10 == 0 ? "guardrail_evaluated" : "feature_flag_toggled",
+                UserId = "bench@pms.example.com",
+                FeatureFlag = $"flag_{i % 500}",
+                PreviousState = i % 2 == 0,
+                NewState = i % 2 == 1,
+                Environment = i % 3 == 0 ? "production" : "staging",
+                Reason = "Gradual rollout - benchmark",
+                RolloutPercentage = i % 101,
+                ApprovalTicket = "TICKET-12345",
+                Store = "LocalFile:/bench/feature_flags.json",
+                PreviousPercentage = (i + 50) % 101,
+                Outcome = "applied",
+                Details = "{\"change\":\"SetPercentage\",\"requested_percentage\":25}",
+            }.WithChain(i, previous, "");
+            writer.WriteLine(AuditEventCodec.ToLine(draft, out var hash));
+            previous = hash;
+        }
+    }
 }

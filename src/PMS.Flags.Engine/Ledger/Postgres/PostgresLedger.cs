@@ -203,7 +203,7 @@ public sealed class PostgresLedger : ILedger
                 }
 
                 yield return auditEvent;
-                if (query.First is { } first && ++returned >= first)
+                if (query.Limit is { } limit && ++returned >= limit)
                 {
                     yield break;
                 }
@@ -450,11 +450,26 @@ public sealed class PostgresLedger : ILedger
             command.Parameters.Add(new NpgsqlParameter<DateTime>("until", until.UtcDateTime));
         }
 
-        sql.Append(" ORDER BY sequence");
-        if (query.First is { } first)
+        if (query.AfterSequence is { } after)
         {
-            sql.Append(" LIMIT @first");
-            command.Parameters.AddWithValue("first", (long)Math.Max(0, first));
+            // A range on the sequence: the primary key, or the tail of the (flag, environment, sequence) and the other
+            // (column, sequence) indexes, so a page deep in the trail costs what the first page costs.
+            sql.Append(" AND sequence > @after");
+            command.Parameters.Add(new NpgsqlParameter<long>("after", after));
+        }
+
+        // Newest first is the same index read backwards.
+        sql.Append(query.Newest is null ? " ORDER BY sequence" : " ORDER BY sequence DESC");
+        if (query.Limit is { } limit)
+        {
+            sql.Append(" LIMIT @limit");
+            command.Parameters.Add(new NpgsqlParameter<long>("limit", Math.Max(0, limit)));
+        }
+
+        if (query.Skip is { } skip)
+        {
+            sql.Append(" OFFSET @skip");
+            command.Parameters.Add(new NpgsqlParameter<long>("skip", Math.Max(0, skip)));
         }
 
         command.CommandText = sql.ToString();
