@@ -221,13 +221,18 @@ public sealed class PostgresLedger : ILedger
     /// </summary>
     public ChainVerification Verify(ChainScanOptions options, CancellationToken cancellationToken)
     {
-        // COPY takes no parameters; the bound is a number formatted here, never text from outside. Either way the
-        // primary key is walked in order (a range scan from the bound), so nothing is sorted.
+        // COPY takes no parameters; the bound is a number formatted here, never text from outside.
         var from = options.FirstSequence > 1 ? FormattableString.Invariant($" WHERE sequence >= {options.FirstSequence}") : "";
         try
         {
             using var connection = target.CreateConnection();
             connection.Open();
+            using var transaction = connection.BeginTransaction();
+            using (var plan = new NpgsqlCommand(WalkThePrimaryKey, connection, transaction))
+            {
+                plan.ExecuteNonQuery();
+            }
+
             using var copy = connection.BeginRawBinaryCopy($"COPY (SELECT line FROM {schema}.events{from} ORDER BY sequence) TO STDOUT (FORMAT binary)");
             var lines = new PostgresCopyLines(copy);
             return ChainVerifier.VerifyUtf8(
@@ -246,6 +251,15 @@ public sealed class PostgresLedger : ILedger
             throw Failed(ex);
         }
     }
+
+    /// <summary>
+    /// Rows are appended in sequence order, so walking the primary key reads the table in order and sorts nothing. The
+    /// planner does not always know that: with statistics not yet gathered (a fresh bulk copy) it took the rows after
+    /// the seal for a third of the table and scanned and sorted all of it (0.3 s instead of milliseconds at 1,000,000
+    /// events). For this read the index walk is always right, so the alternatives are switched off for its transaction;
+    /// so is JIT, which the same wrong estimate made compile the scan for 0.1 s before reading a hundred rows.
+    /// </summary>
+    private const string WalkThePrimaryKey = "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off; SET LOCAL jit = off";
 
     /// <summary>The stored line of one event, read by its primary key (null when there is no such row).</summary>
     public string? ReadLine(long sequence, CancellationToken cancellationToken)
