@@ -69,26 +69,21 @@ public static class AuditHtmlReport
 
     internal static void WriteRow(TextWriter html, AuditEvent e)
     {
+        var cells = new[]
+        {
+            e.Pending ? "pending" : e.Sequence.ToString(CultureInfo.InvariantCulture),
+            Encode(Time(e.Timestamp)),
+            Encode(e.UserId),
+            Encode(e.EventType),
+            Encode(e.FeatureFlag),
+            Encode(e.Environment),
+            e.RolloutPercentage?.ToString(CultureInfo.InvariantCulture) ?? "",
+            Encode(e.Reason),
+            Encode(e.ApprovalTicket),
+            Encode(e.Outcome),
+        };
         html.Write("<tr><td>");
-        html.Write(e.Pending ? "pending" : e.Sequence.ToString(CultureInfo.InvariantCulture));
-        html.Write("</td><td>");
-        html.Write(Encode(Time(e.Timestamp)));
-        html.Write("</td><td>");
-        html.Write(Encode(e.UserId));
-        html.Write("</td><td>");
-        html.Write(Encode(e.EventType));
-        html.Write("</td><td>");
-        html.Write(Encode(e.FeatureFlag));
-        html.Write("</td><td>");
-        html.Write(Encode(e.Environment));
-        html.Write("</td><td>");
-        html.Write(e.RolloutPercentage?.ToString(CultureInfo.InvariantCulture) ?? "");
-        html.Write("</td><td>");
-        html.Write(Encode(e.Reason));
-        html.Write("</td><td>");
-        html.Write(Encode(e.ApprovalTicket));
-        html.Write("</td><td>");
-        html.Write(Encode(e.Outcome));
+        html.Write(string.Join("</td><td>", cells));
         html.Write("</td></tr>\n");
     }
 
