@@ -59,6 +59,18 @@ public sealed class AuditEvent
 
     public AuditEvent WithDetails(string? details) => Copy(Sequence, details, PrevHash, Hash, Pending);
 
+    /// <summary>The same event with one more top-level field in its details.</summary>
+    public AuditEvent WithDetail(string name, string value)
+    {
+        var details = DetailsObject();
+        details[name] = value;
+        return WithDetails(details.ToString(Newtonsoft.Json.Formatting.None));
+    }
+
+    /// <summary>A new, editable copy of the details as an object (empty when there are none or they are not an object).</summary>
+    public Newtonsoft.Json.Linq.JObject DetailsObject()
+        => Details is null ? new Newtonsoft.Json.Linq.JObject() : AuditEventCodec.ParseJson(Details) as Newtonsoft.Json.Linq.JObject ?? new Newtonsoft.Json.Linq.JObject();
+
     public AuditEvent AsPending() => Copy(0, Details, null, null, pending: true);
 
     private AuditEvent Copy(long sequence, string? details, string? prevHash, string? hash, bool pending = false) => new()

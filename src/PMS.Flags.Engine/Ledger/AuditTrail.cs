@@ -44,7 +44,7 @@ public sealed class AuditTrail
     /// </summary>
     public AuditEvent Stamp(AuditEvent draft)
     {
-        var details = draft.Details is null ? new Newtonsoft.Json.Linq.JObject() : AuditEventCodec.ParseJson(draft.Details) as Newtonsoft.Json.Linq.JObject ?? new Newtonsoft.Json.Linq.JObject();
+        var details = draft.DetailsObject();
         if (details.ContainsKey("principal"))
         {
             return draft;

@@ -114,7 +114,7 @@ public sealed class JsonlLedger : ILedger
                 var draft = original;
                 if (skipNote is not null)
                 {
-                    draft = WithDetail(draft, "verification_skipped", skipNote);
+                    draft = draft.WithDetail("verification_skipped", skipNote);
                     skipNote = null;
                 }
 
@@ -359,13 +359,6 @@ public sealed class JsonlLedger : ILedger
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     public override string ToString() => Name;
-
-    private static AuditEvent WithDetail(AuditEvent draft, string name, string value)
-    {
-        var details = draft.Details is null ? new Newtonsoft.Json.Linq.JObject() : AuditEventCodec.ParseJson(draft.Details) as Newtonsoft.Json.Linq.JObject ?? new Newtonsoft.Json.Linq.JObject();
-        details[name] = value;
-        return draft.WithDetails(details.ToString(Newtonsoft.Json.Formatting.None));
-    }
 
     /// <summary>
     /// The events are durable whatever happens here: a checkpoint that cannot be written is a warning, never a failure

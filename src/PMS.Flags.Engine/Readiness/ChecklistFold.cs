@@ -60,8 +60,7 @@ internal sealed class ChecklistFold
     public AuditEvent? ApprovalOf(string item)
         => Approvals.FirstOrDefault(a => string.Equals((string?)Details(a)["item"], item, StringComparison.OrdinalIgnoreCase));
 
-    public static JObject Details(AuditEvent e)
-        => e.Details is null ? new JObject() : AuditEventCodec.ParseJson(e.Details) as JObject ?? new JObject();
+    public static JObject Details(AuditEvent e) => e.DetailsObject();
 
     public FlagsException NotFound(string flag, string environment)
         => new("ChecklistNotFound", FlagsErrorKind.ObjectNotFound, $"'{flag}' has no checklist in '{environment}'. New-FlagChecklist -Flag {flag} -Environment {environment} creates one.", flag);

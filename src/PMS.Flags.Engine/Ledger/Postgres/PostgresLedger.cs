@@ -126,7 +126,7 @@ public sealed class PostgresLedger : ILedger
                     var draft = original;
                     if (skipNote is not null)
                     {
-                        draft = WithDetail(draft, "verification_skipped", skipNote);
+                        draft = draft.WithDetail("verification_skipped", skipNote);
                         skipNote = null;
                     }
 
@@ -398,13 +398,6 @@ public sealed class PostgresLedger : ILedger
         command.Parameters.Add(new NpgsqlParameter<string[]>("hash", rows.Select(r => r.Event.Hash!).ToArray()));
         command.Parameters.Add(new NpgsqlParameter<string[]>("line", rows.Select(r => r.Line).ToArray()));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static AuditEvent WithDetail(AuditEvent draft, string name, string value)
-    {
-        var details = draft.Details is null ? new Newtonsoft.Json.Linq.JObject() : AuditEventCodec.ParseJson(draft.Details) as Newtonsoft.Json.Linq.JObject ?? new Newtonsoft.Json.Linq.JObject();
-        details[name] = value;
-        return draft.WithDetails(details.ToString(Newtonsoft.Json.Formatting.None));
     }
 
     private static NpgsqlParameter Texts(string name, IEnumerable<string?> values)
