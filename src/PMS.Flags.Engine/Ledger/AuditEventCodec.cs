@@ -20,6 +20,11 @@ public static class AuditEventCodec
     [ThreadStatic]
     private static byte[]? hashBuffer;
 
+    [ThreadStatic]
+    private static byte[]? utf8Scratch;
+
+    private static ReadOnlySpan<byte> HashSuffixStartUtf8 => ",\"hash\":\""u8;
+
     public static string ToLine(AuditEvent auditEvent, out string hash)
     {
         var canonical = Canonical(ToJObject(auditEvent, includeHash: false));
@@ -129,35 +134,40 @@ public static class AuditEventCodec
         => TryVerifyWriterBytes(line, out var hash) ? hash.ToString() : null;
 
     /// <summary>The allocation-free form of <see cref="VerifiedHashFromWriterBytes"/>, for verifying whole ledgers.</summary>
-    public static bool TryVerifyWriterBytes(string line, out Sha256Value hash)
+    public static bool TryVerifyWriterBytes(string line, out Sha256Value hash) => TryVerifyWriterBytes(Utf8Scratch(line), out hash);
+
+    /// <summary>
+    /// The same check on the line's UTF-8 bytes (a database's COPY stream, or a line encoded once by the verifier): the
+    /// hash covers the line with its hash suffix cut off and the closing brace put back.
+    /// </summary>
+    public static bool TryVerifyWriterBytes(ReadOnlySpan<byte> line, out Sha256Value hash)
     {
         const int hexLength = 64;
         hash = default;
-        var suffixLength = HashSuffixStart.Length + hexLength + 2;
-        if (line.Length < suffixLength + 2 || !line.EndsWith("\"}", StringComparison.Ordinal) || string.CompareOrdinal(line, line.Length - suffixLength, HashSuffixStart, 0, HashSuffixStart.Length) != 0)
+        var suffix = HashSuffixStartUtf8;
+        var suffixLength = suffix.Length + hexLength + 2;
+        if (line.Length < suffixLength + 2 || !line.EndsWith("\"}"u8) || !line.Slice(line.Length - suffixLength, suffix.Length).SequenceEqual(suffix))
         {
             return false;
         }
 
-        if (!Sha256Value.TryParse(line.AsSpan(line.Length - hexLength - 2, hexLength), out var stored))
+        if (!Sha256Value.TryParseUtf8(line.Slice(line.Length - hexLength - 2, hexLength), out var stored))
         {
             return false;
         }
 
         var canonicalLength = line.Length - suffixLength;
-        var maxBytes = Encoding.UTF8.GetMaxByteCount(canonicalLength + 1);
         // A per-thread buffer: verification hashes every line of the ledger, on several threads, and a fresh (zeroed)
-        // buffer per line costs as much as the encoding itself.
-        if (hashBuffer is null || hashBuffer.Length < maxBytes)
+        // buffer per line costs as much as the hashing itself.
+        if (hashBuffer is null || hashBuffer.Length < canonicalLength + 1)
         {
-            hashBuffer = new byte[Math.Max(maxBytes, 4096)];
+            hashBuffer = new byte[Math.Max(canonicalLength + 1, 4096)];
         }
 
-        var buffer = hashBuffer.AsSpan();
-        var written = Encoding.UTF8.GetBytes(line.AsSpan(0, canonicalLength), buffer);
-        buffer[written++] = (byte)'}';
+        line[..canonicalLength].CopyTo(hashBuffer);
+        hashBuffer[canonicalLength] = (byte)'}';
         Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(buffer[..written], digest);
+        SHA256.HashData(hashBuffer.AsSpan(0, canonicalLength + 1), digest);
         if (Sha256Value.FromDigest(digest) != stored)
         {
             return false;
@@ -165,6 +175,21 @@ public static class AuditEventCodec
 
         hash = stored;
         return true;
+    }
+
+    /// <summary>
+    /// The line as UTF-8 in a per-thread buffer, valid until the next call on the same thread: the verifier reads a
+    /// text line's hash and links from its bytes, exactly as it reads a line that arrived as bytes.
+    /// </summary>
+    internal static ReadOnlySpan<byte> Utf8Scratch(string line)
+    {
+        var maxBytes = Encoding.UTF8.GetMaxByteCount(line.Length);
+        if (utf8Scratch is null || utf8Scratch.Length < maxBytes)
+        {
+            utf8Scratch = new byte[Math.Max(maxBytes, 4096)];
+        }
+
+        return utf8Scratch.AsSpan(0, Encoding.UTF8.GetBytes(line, utf8Scratch));
     }
 
     public static string Sha256Hex(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant();

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.ExceptionServices;
-using System.Security.Cryptography;
 using System.Text;
 using Newtonsoft.Json;
 
@@ -23,13 +22,8 @@ public static class ChainVerifier
     private const int Utf8BatchBytes = 4 << 20;
     private const int Utf8Batches = 3;
 
-    // The writer's canonical line ends with this and the 64 hex digits: the hash covers the line with it cut off.
-    private static readonly byte[] HashSuffixStart = ",\"hash\":\""u8.ToArray();
     private static readonly byte[] SequenceKey = ",\"sequence\":"u8.ToArray();
     private static readonly byte[] PrevHashKey = ",\"prev_hash\":"u8.ToArray();
-
-    [ThreadStatic]
-    private static byte[]? canonicalBuffer;
 
     public static ChainVerification Verify(string ledgerName, IEnumerable<string> lines, CancellationToken cancellationToken)
         => Verify(ledgerName, lines, ChainScanOptions.FromStart, cancellationToken);
@@ -129,30 +123,34 @@ public static class ChainVerifier
 
     /// <summary>
     /// The link of one UTF-8 line. A line exactly as the writer produced it is hashed from its bytes as they are;
-    /// anything else is decoded and judged by <see cref="ReadLink(string, long)"/>, so verdicts never depend on
-    /// whether the line came as bytes or as text.
+    /// anything else is decoded and parsed, so verdicts never depend on whether the line came as bytes or as text.
     /// </summary>
     public static ChainLink ReadLink(ReadOnlySpan<byte> line, long lineNumber)
-    {
-        if (TryVerifyWriterBytes(line, out var verifiedHash) && TryReadCanonicalLinks(line, out var sequence, out var prevHash, out var prevReadable))
-        {
-            return new ChainLink(lineNumber, sequence, prevHash, prevReadable, verifiedHash, true, null);
-        }
-
-        return ReadLink(Encoding.UTF8.GetString(line), lineNumber);
-    }
+        => TryReadWriterLink(line, lineNumber, out var link) ? link : ParseLink(Encoding.UTF8.GetString(line), lineNumber);
 
     public static ChainLink ReadLink(string line, long lineNumber)
+        => TryReadWriterLink(AuditEventCodec.Utf8Scratch(line), lineNumber, out var link) ? link : ParseLink(line, lineNumber);
+
+    /// <summary>
+    /// Almost every line is exactly as the writer produced it: its bytes are verified and the two link fields read
+    /// without a JSON parse. Anything else (reformatted, edited) takes the full parse.
+    /// </summary>
+    private static bool TryReadWriterLink(ReadOnlySpan<byte> line, long lineNumber, out ChainLink link)
+    {
+        if (AuditEventCodec.TryVerifyWriterBytes(line, out var verifiedHash) && TryReadCanonicalLinks(line, out var sequence, out var prevHash, out var prevReadable))
+        {
+            link = new ChainLink(lineNumber, sequence, prevHash, prevReadable, verifiedHash, true, null);
+            return true;
+        }
+
+        link = default;
+        return false;
+    }
+
+    private static ChainLink ParseLink(string line, long lineNumber)
     {
         try
         {
-            // Almost every line is exactly as the writer produced it: verify its bytes and read the two link fields
-            // without a JSON parse. Anything else (reformatted, edited) takes the full parse below.
-            if (AuditEventCodec.TryVerifyWriterBytes(line, out var verifiedHash) && TryReadCanonicalLinks(line, out var canonicalSequence, out var canonicalPrevHash, out var canonicalPrevReadable))
-            {
-                return new ChainLink(lineNumber, canonicalSequence, canonicalPrevHash, canonicalPrevReadable, verifiedHash, true, null);
-            }
-
             long? sequence = null;
             string? prevHash = null;
             string? storedHash = null;
@@ -201,90 +199,6 @@ public static class ChainVerifier
     /// so the LAST occurrence of each key is the top-level one (a string cannot contain an unescaped quote, and only
     /// "details", which sorts earlier, can nest objects with arbitrary keys).
     /// </summary>
-    private static bool TryReadCanonicalLinks(string line, out long sequence, out Sha256Value? prevHash, out bool prevHashReadable)
-    {
-        sequence = 0;
-        prevHash = null;
-        prevHashReadable = true;
-        const string sequenceKey = ",\"sequence\":";
-        const string prevHashKey = ",\"prev_hash\":";
-        var sequenceAt = line.LastIndexOf(sequenceKey, StringComparison.Ordinal);
-        var prevHashAt = line.LastIndexOf(prevHashKey, StringComparison.Ordinal);
-        if (sequenceAt < 0 || prevHashAt < 0)
-        {
-            return false;
-        }
-
-        var numberStart = sequenceAt + sequenceKey.Length;
-        var numberEnd = numberStart;
-        while (numberEnd < line.Length && char.IsAsciiDigit(line[numberEnd]))
-        {
-            numberEnd++;
-        }
-
-        if (numberEnd == numberStart || !long.TryParse(line.AsSpan(numberStart, numberEnd - numberStart), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out sequence))
-        {
-            return false;
-        }
-
-        var valueStart = prevHashAt + prevHashKey.Length;
-        if (string.CompareOrdinal(line, valueStart, "null", 0, 4) == 0)
-        {
-            return true;
-        }
-
-        if (line[valueStart] != '"')
-        {
-            return false;
-        }
-
-        var valueEnd = line.IndexOf('"', valueStart + 1);
-        if (valueEnd < 0)
-        {
-            return false;
-        }
-
-        prevHashReadable = Sha256Value.TryParse(line.AsSpan(valueStart + 1, valueEnd - valueStart - 1), out var parsed);
-        prevHash = prevHashReadable ? parsed : null;
-        return true;
-    }
-
-    /// <summary>The byte form of AuditEventCodec.TryVerifyWriterBytes: the same checks, without decoding the line.</summary>
-    private static bool TryVerifyWriterBytes(ReadOnlySpan<byte> line, out Sha256Value hash)
-    {
-        const int hexLength = 64;
-        hash = default;
-        var suffixLength = HashSuffixStart.Length + hexLength + 2;
-        if (line.Length < suffixLength + 2 || line[^2] != (byte)'"' || line[^1] != (byte)'}' || !line.Slice(line.Length - suffixLength, HashSuffixStart.Length).SequenceEqual(HashSuffixStart))
-        {
-            return false;
-        }
-
-        if (!Sha256Value.TryParseUtf8(line.Slice(line.Length - hexLength - 2, hexLength), out var stored))
-        {
-            return false;
-        }
-
-        var canonicalLength = line.Length - suffixLength;
-        if (canonicalBuffer is null || canonicalBuffer.Length < canonicalLength + 1)
-        {
-            canonicalBuffer = new byte[Math.Max(canonicalLength + 1, 4096)];
-        }
-
-        line[..canonicalLength].CopyTo(canonicalBuffer);
-        canonicalBuffer[canonicalLength] = (byte)'}';
-        Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(canonicalBuffer.AsSpan(0, canonicalLength + 1), digest);
-        if (Sha256Value.FromDigest(digest) != stored)
-        {
-            return false;
-        }
-
-        hash = stored;
-        return true;
-    }
-
-    /// <summary>The byte form of <see cref="TryReadCanonicalLinks(string, out long, out Sha256Value?, out bool)"/>.</summary>
     private static bool TryReadCanonicalLinks(ReadOnlySpan<byte> line, out long sequence, out Sha256Value? prevHash, out bool prevHashReadable)
     {
         sequence = 0;
